@@ -1,0 +1,37 @@
+# onthedot — the two commands of the quick start, and a few more for development.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck check bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Start onthedot on SQLite (./onthedot.db) with a demo workspace.
+run: $(STAMP)
+	ONTHEDOT_DEMO=$${ONTHEDOT_DEMO:-true} $(BIN)/onthedot run
+
+## Lint, type-check and run every test (PostgreSQL tests when ONTHEDOT_TEST_POSTGRES_URL is set).
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/onthedot
+
+## Queue and due-batch timings with 1 thousand and 1 million stored posts.
+bench: $(STAMP)
+	$(BIN)/python bench/queue_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,33 @@
+"""Channels: one connected account on one network, with its zone and posting schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onthedot.db.base import AUTOINCREMENT, Base, BigId, UTCDateTime
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+    __table_args__ = (Index(None, "workspace_id", "id"), AUTOINCREMENT)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    network: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(320))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Posting schedule in its JSON form: [{"days": ["mon", …], "times": ["08:00", …]}].
+    schedule: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Per-account text limit where the network sets it per server (a Mastodon instance).
+    max_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Fernet token of the network credentials (JSON); see onthedot.crypto.
+    credentials: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Bumped by every queue change; the row is also the lock that serialises them.
+    queue_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

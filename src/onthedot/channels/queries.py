@@ -1,0 +1,18 @@
+"""Named queries on channels (checked by the query-plan guard like every critical query)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from onthedot.channels.models import Channel
+
+
+def channel_in_workspace(*, workspace_id: int, channel_id: int) -> Select[Channel]:
+    return select(Channel).where(Channel.id == channel_id, Channel.workspace_id == workspace_id)
+
+
+def channels_page(*, workspace_id: int, after_id: int | None, limit: int) -> Select[Channel]:
+    query = select(Channel).where(Channel.workspace_id == workspace_id)
+    if after_id is not None:
+        query = query.where(Channel.id > after_id)
+    return query.order_by(Channel.id).limit(limit)

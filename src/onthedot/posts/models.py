@@ -1,0 +1,133 @@
+"""Posts: one row per target channel, with the thread items and media they carry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from onthedot.db.base import AUTOINCREMENT, Base, BigId, UTCDateTime
+
+
+class PostStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    HELD = "held"  # in the queue of a paused channel
+    CLAIMED = "claimed"
+    PREPARED = "prepared"
+    PUBLISHING = "publishing"
+    RETRY_WAIT = "retry_wait"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    MISSED = "missed"
+
+
+# Posts a person may still change: nothing has started publishing them.
+EDITABLE = frozenset({PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.HELD})
+# Posts waiting in a queue whose due time the queue decides.
+QUEUED = (PostStatus.SCHEDULED, PostStatus.HELD)
+# Posts the broadcaster owns right now.
+IN_FLIGHT = frozenset(
+    {PostStatus.CLAIMED, PostStatus.PREPARED, PostStatus.PUBLISHING, PostStatus.RETRY_WAIT}
+)
+# Everything still ahead of its outcome, as shown in a channel's queue.
+PENDING = (*QUEUED, *sorted(IN_FLIGHT))
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        # The broadcaster's due batch: status = 'scheduled' AND due_at <= horizon.
+        Index(None, "status", "due_at"),
+        # A channel's queue and the re-flow of its floating posts.
+        Index(None, "channel_id", "status", "due_at"),
+        # Post lists, newest first, by workspace or channel, with or without a status.
+        Index(None, "workspace_id", "id"),
+        Index(None, "workspace_id", "status", "id"),
+        Index(None, "channel_id", "id"),
+        Index(None, "channel_id", "status", "id"),
+        Index(None, "group_id"),
+        # The database itself refuses two floating posts in one slot of a channel.
+        Index(
+            "uq_posts_channel_slot",
+            "channel_id",
+            "due_at",
+            unique=True,
+            sqlite_where=text("NOT pinned AND due_at IS NOT NULL"),
+            postgresql_where=text("NOT pinned AND due_at IS NOT NULL"),
+        ),
+        AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    # The rows created together for several channels share a group id.
+    group_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[PostStatus] = mapped_column(_enum(PostStatus))
+    # Pinned posts keep their instant and take no slot; floating ones fill the schedule.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    queue_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The fencing token of the broadcaster: bumped by every claim.
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    items: Mapped[list[PostItem]] = relationship(
+        back_populates="post",
+        order_by="PostItem.position",
+        cascade="all, delete-orphan",
+        lazy="raise",
+    )
+
+
+class PostItem(Base):
+    """One item of a post; a thread has several, each a reply to the one before."""
+
+    __tablename__ = "post_items"
+    __table_args__ = (UniqueConstraint("post_id", "position"), AUTOINCREMENT)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+    post: Mapped[Post] = relationship(back_populates="items", lazy="raise")
+    media: Mapped[list[PostItemMedia]] = relationship(
+        order_by="PostItemMedia.position", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class PostItemMedia(Base):
+    __tablename__ = "post_item_media"
+    __table_args__ = (
+        UniqueConstraint("item_id", "position"),
+        Index(None, "media_id"),
+        AUTOINCREMENT,
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("post_items.id", ondelete="CASCADE"))
+    media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="RESTRICT"))
+    position: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,133 @@
+"""API shapes of posts and queue operations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from onthedot.posts.models import Post, PostStatus
+from onthedot.posts.service import ItemInput, Mode
+
+# Far above any network's limit; refuses absurd payloads before anything is counted.
+MAX_TEXT_CHARS = 100_000
+
+AT_HELP = (
+    "For mode 'custom': an ISO 8601 time. With an offset (2026-12-01T09:00:00+01:00) it is that "
+    "instant; without one (2026-12-01T09:00) it is a wall time in each channel's own zone."
+)
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    media_ids: list[int] = Field(default_factory=list, max_length=20)
+
+    def to_input(self) -> ItemInput:
+        return ItemInput(text=self.text, media_ids=tuple(self.media_ids))
+
+
+class _Content(BaseModel):
+    """Either `text` (a single post) or `items` (a thread, or media per item)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    media_ids: list[int] | None = Field(default=None, max_length=20)
+    items: list[ItemIn] | None = Field(default=None, min_length=1, max_length=25)
+
+    def content(self) -> list[ItemInput] | None:
+        if self.items is not None:
+            if self.text is not None or self.media_ids is not None:
+                raise ValueError("give either `text`/`media_ids` or `items`, not both")
+            return [i.to_input() for i in self.items]
+        if self.text is None and self.media_ids is None:
+            return None
+        return [ItemInput(text=self.text or "", media_ids=tuple(self.media_ids or ()))]
+
+
+class PostCreate(_Content):
+    channel_ids: list[int] = Field(min_length=1, max_length=50)
+    mode: Mode = Mode.QUEUE
+    at: dt.datetime | None = Field(default=None, description=AT_HELP)
+
+    @model_validator(mode="after")
+    def _has_content(self) -> Self:
+        if self.content() is None:
+            raise ValueError("a post needs `text` or `items`")
+        return self
+
+
+class PostUpdate(_Content):
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        self.content()
+        return self
+
+
+class PlaceBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Mode
+    at: dt.datetime | None = Field(default=None, description=AT_HELP)
+
+
+class MoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    position: int = Field(ge=1, description="1 is the head of the queue.")
+
+
+class OrderBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    post_ids: list[int] = Field(max_length=10_000)
+    queue_version: int | None = Field(
+        default=None, description="The channel's queue_version you saw; refused if it changed."
+    )
+
+
+class ItemOut(BaseModel):
+    text: str
+    media_ids: list[int]
+
+
+class PostOut(BaseModel):
+    id: int
+    group_id: str
+    channel_id: int
+    status: PostStatus
+    pinned: bool
+    queue_position: int | None
+    due_at: dt.datetime | None
+    items: list[ItemOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, post: Post) -> PostOut:
+        return cls(
+            id=post.id,
+            group_id=post.group_id,
+            channel_id=post.channel_id,
+            status=post.status,
+            pinned=post.pinned,
+            queue_position=post.queue_position,
+            due_at=post.due_at,
+            items=[
+                ItemOut(text=i.text, media_ids=[m.media_id for m in i.media]) for i in post.items
+            ],
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+        )
+
+
+class PostPage(BaseModel):
+    items: list[PostOut]
+    next_cursor: str | None
+
+
+class QueueOut(BaseModel):
+    channel_id: int
+    timezone: str
+    paused: bool
+    queue_version: int
+    items: list[PostOut]
+    next_cursor: str | None

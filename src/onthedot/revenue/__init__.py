@@ -1,0 +1,1 @@
+"""Revenue analytics from Stripe events: MRR, movements, audit of missing events, forecast."""
