@@ -21,7 +21,6 @@ from onthedot.channels.schedule import Schedule, zone
 from onthedot.clock import SystemClock
 from onthedot.config import Settings
 from onthedot.crypto import generate_key
-from onthedot.db import migrate
 from onthedot.db.engine import create_engine, create_sessionmaker
 from onthedot.errors import InvalidInput, NotFound, OnTheDotError
 from onthedot.networks import Network
@@ -136,6 +135,7 @@ def run(
     import uvicorn
 
     from onthedot.api import create_app
+    from onthedot.db import migrate
     from onthedot.demo import ensure_demo
 
     overrides: dict[str, Any] = {}
@@ -168,6 +168,8 @@ def run(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply schema migrations."""
+    from onthedot.db import migrate
+
     settings = Settings()
     try:
         migrate.upgrade(settings.database_url, revision)

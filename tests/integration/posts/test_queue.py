@@ -417,3 +417,44 @@ async def test_queue_pagination(sessionmaker: Maker, team: Team, clock: FrozenCl
             if cursor is None:
                 break
     assert seen == [f"p{i}" for i in range(7)]
+
+
+async def test_queue_across_a_spring_forward_gap(
+    sessionmaker: Maker, team: Team, clock: FrozenClock
+) -> None:
+    """02:30 does not exist in New York on 8 March 2026: that slot is 03:30 EDT."""
+    clock.set(dt.datetime(2026, 3, 6, 12, 0, tzinfo=dt.UTC))
+    ch = await _channel(
+        sessionmaker, team, clock, timezone="America/New_York", schedule="daily 02:30, 03:30"
+    )
+    for t in "abcdef":
+        await _add(sessionmaker, team, clock, ch, t)
+    local = [
+        p.due_at.astimezone(ZoneInfo("America/New_York"))
+        for p in await _queue(sessionmaker, team, ch)
+    ]  # type: ignore[union-attr]
+    assert [x.strftime("%d %H:%M %Z") for x in local] == [
+        "07 02:30 EST",
+        "07 03:30 EST",
+        "08 03:30 EDT",  # 02:30 shifted by the gap lands on 03:30: one slot, not two
+        "09 02:30 EDT",
+        "09 03:30 EDT",
+        "10 02:30 EDT",
+    ]
+
+
+async def test_queue_across_a_fall_back_overlap(
+    sessionmaker: Maker, team: Team, clock: FrozenClock
+) -> None:
+    """01:30 happens twice in New York on 1 November 2026: the first one is the slot."""
+    clock.set(dt.datetime(2026, 10, 31, 12, 0, tzinfo=dt.UTC))
+    ch = await _channel(
+        sessionmaker, team, clock, timezone="America/New_York", schedule="daily 01:30"
+    )
+    for t in "ab":
+        await _add(sessionmaker, team, clock, ch, t)
+    rows = await _queue(sessionmaker, team, ch)
+    assert [p.due_at for p in rows] == [
+        dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC),  # 01:30 EDT, the first occurrence
+        dt.datetime(2026, 11, 2, 6, 30, tzinfo=dt.UTC),  # 01:30 EST
+    ]

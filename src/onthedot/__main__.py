@@ -1,0 +1,5 @@
+"""`python -m onthedot` is the `onthedot` command."""
+
+from onthedot.cli import main
+
+main()
