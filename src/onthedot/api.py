@@ -21,6 +21,7 @@ from onthedot.db.engine import create_engine, create_sessionmaker
 from onthedot.errors import OnTheDotError
 from onthedot.media.router import router as media_router
 from onthedot.posts.router import router as posts_router
+from onthedot.revenue.router import router as revenue_router
 
 PROBLEM = "application/problem+json"
 
@@ -65,7 +66,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    # 400 is a body that is not JSON at all (nested too deep, a number too long to read).
+    codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}
+    code = codes.get(exc.status_code, "http_error")
     return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
 
 
@@ -102,7 +105,7 @@ def create_app(
     app.add_exception_handler(OnTheDotError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for router in (accounts_router, channels_router, posts_router, media_router):
+    for router in (accounts_router, channels_router, posts_router, media_router, revenue_router):
         app.include_router(router, prefix="/api/v1")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

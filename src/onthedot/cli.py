@@ -26,6 +26,7 @@ from onthedot.errors import InvalidInput, NotFound, OnTheDotError
 from onthedot.networks import Network
 from onthedot.posts import service as posts_service
 from onthedot.posts.models import Post, PostStatus
+from onthedot.revenue.cli import app as revenue_app
 
 T = TypeVar("T")
 
@@ -45,6 +46,7 @@ for sub, name in (
     (post_app, "post"),
     (queue_app, "queue"),
     (secret_app, "secret"),
+    (revenue_app, "revenue"),
 ):
     app.add_typer(sub, name=name)
 

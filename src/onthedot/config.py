@@ -34,4 +34,11 @@ class Settings(BaseSettings):
     log_level: str = "info"
     log_format: str = Field(default="console", pattern="^(json|console)$")
     stripe_webhook_secret: SecretStr | None = None
+    operator_workspace_id: int | None = Field(
+        default=None,
+        description=(
+            "The workspace of whoever runs this installation. Its owners may read the revenue "
+            "reports (they cover every customer); unset, the reports are off."
+        ),
+    )
     stripe_webhook_tolerance_s: int = 300
