@@ -14,9 +14,11 @@ own counter below, exact where the network publishes its rule and documented whe
 
 from __future__ import annotations
 
+import string
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -73,7 +75,8 @@ def x_weighted_length(text: str) -> int:
     The text is NFC-normalised first. Then every URL counts 23 (X wraps them all in t.co links),
     including bare domains such as ``example.com/path`` that X turns into links; every emoji --
     a ZWJ sequence, a skin tone, a flag, a keycap -- counts 2 in total; every other code point
-    counts 1 in the Latin and punctuation ranges and 2 elsewhere (CJK, most other scripts).
+    counts 1 up to U+10FF (Latin, Greek, Cyrillic, Hebrew, Arabic, Indic scripts, Thai...) and
+    in a few punctuation ranges, and 2 beyond (CJK, Hangul, most symbols).
     """
     text = unicodedata.normalize("NFC", text)
     url_ends = dict(_url_spans(text))
@@ -104,7 +107,10 @@ def mastodon_length(text: str) -> int:
     """
     if not text.strip():
         return 0
-    entities = [(start, end, _MASTODON_URL_PLACEHOLDER) for start, end in _url_spans(text, True)]
+    entities = [
+        (start, end, _MASTODON_URL_PLACEHOLDER)
+        for start, end in _url_spans(text, require_protocol=True)
+    ]
     for match in _MASTODON_MENTION_RE.finditer(text):
         if _MASTODON_MENTION_END_RE.match(text, match.end()):
             # Mastodon drops a mention followed by another @, an accented letter or "://": it is
@@ -189,19 +195,21 @@ TEXT_LIMITS: Final[Mapping[Network, TextLimit]] = MappingProxyType(
             max_links=5,
         ),
         # twitter-text config/v3.json: maxWeightedTweetLength 280, scale 100, defaultWeight 200,
-        # transformedURLLength 23, emojiParsingEnabled; docs.x.com counting-characters.
+        # transformedURLLength 23, emojiParsingEnabled; checked against the weightedLength
+        # cases of twitter-text's conformance/validate.yml. (X Premium accounts may post up to
+        # 25,000; a channel that needs it needs an override here first.)
         Network.X: TextLimit(
             max_chars=280,
             count=x_weighted_length,
-            counted_as="weighted: each link 23, each emoji 2, CJK and most non-Latin letters 2",
+            counted_as="weighted: each link 23, each emoji 2, CJK and others beyond U+10FF 2",
         ),
         # learn.microsoft.com/linkedin/marketing/community-management/shares/posts-api:
         # commentary up to 3000 characters. LinkedIn does not say how it counts them.
         Network.LINKEDIN: TextLimit(
             max_chars=3000, count=code_point_length, counted_as="counted as code points"
         ),
-        # Facebook's long-standing post limit of 63,206 characters; the Graph API reference
-        # for /{page-id}/feed documents no other.
+        # 63,206 characters: Facebook's widely cited post limit. Meta's Graph API reference
+        # for POST /{page-id}/feed states none, so this is the best available number.
         Network.FACEBOOK: TextLimit(
             max_chars=63206, count=code_point_length, counted_as="counted as code points"
         ),
@@ -489,9 +497,12 @@ def check_media(network: Network, media: Sequence[tuple[str, int]]) -> None:
                 attachment=position,
             )
         if rule.max_bytes is not None and size > rule.max_bytes:
+            size_text, limit_text = _format_size(size, rule.max_bytes), _format_size(rule.max_bytes)
+            if size_text == limit_text:  # over by less than the rounding: show the bytes
+                size_text, limit_text = f"{size:,} bytes", f"{rule.max_bytes:,} bytes"
             raise InvalidInput(
-                f"attachment {position} ({mime}) is {_format_size(size, rule.max_bytes)}; "
-                f"{network} takes {_plural(kind)} up to {_format_size(rule.max_bytes)}",
+                f"attachment {position} ({mime}) is {size_text}; "
+                f"{network} takes {_plural(kind)} up to {limit_text}",
                 network=network,
                 attachment=position,
                 limit=rule.max_bytes,
@@ -503,7 +514,7 @@ def check_media(network: Network, media: Sequence[tuple[str, int]]) -> None:
         if rule is not None and rule.max_count is not None and count > rule.max_count:
             raise InvalidInput(
                 f"{network} takes at most {rule.max_count} "
-                f"{_plural(kind) if rule.max_count != 1 else kind.value} per post; "
+                f"{_plural(kind) if rule.max_count != 1 else _singular(kind)} per post; "
                 f"this one has {count}",
                 network=network,
                 kind=kind,
@@ -513,10 +524,11 @@ def check_media(network: Network, media: Sequence[tuple[str, int]]) -> None:
     for kind in kinds:
         if kind in limits.alone and len(media) > 1:
             raise InvalidInput(
-                f"on {network} a {kind.value} must be the post's only attachment; "
-                f"post it on its own, without the other {len(media) - 1}",
+                f"{network} does not take a {_singular(kind)} together with other attachments, "
+                f"and this post has {len(media)} — post the {_singular(kind)} on its own",
                 network=network,
                 kind=kind,
+                count=len(media),
             )
 
 
@@ -555,8 +567,12 @@ def _describe_accepted(limits: MediaLimits) -> str:
     return ", ".join(sorted(types))
 
 
+def _singular(kind: MediaKind) -> str:
+    return "GIF" if kind is MediaKind.GIF else kind.value
+
+
 def _plural(kind: MediaKind) -> str:
-    return "GIFs" if kind is MediaKind.GIF else kind.value + "s"
+    return _singular(kind) + "s"
 
 
 def _format_size(size: int, like: int | None = None) -> str:
@@ -605,97 +621,277 @@ def _without_overlaps(
 
 
 # --- URLs as twitter-text finds them ---------------------------------------------------------
-# X, Mastodon and our Threads link count all need to know where a text's links are, and X and
-# Mastodon both decide it with twitter-text's rules (conformance/extract.yml, validate.yml):
+# X, Mastodon and the Threads link count need to know where a text's links are, and X and
+# Mastodon decide it with twitter-text's rules (conformance/extract.yml and validate.yml):
 #
 # - a URL starts after the text's start or a character that is not a letter, digit, @, $ or #;
-# - with http:// or https://, or without, it has a host of labels and a known top-level domain
-#   (IANA's list, below) that is not followed by a letter, digit, @, + or -;
-# - without a protocol only the ASCII (and accented Latin) labels count, a host of one label and
-#   a country-code domain ("foo.jp") needs a path unless its domain is .co or .tv, and the URL
-#   may not follow "-", "_", "." or "/";
-# - every label, punycode-encoded, must be 1 to 63 characters, and the URL at most 4096;
+# - it may start with http:// or https://; its host is labels joined by dots, each starting and
+#   ending with a domain character (anything but punctuation, spaces and a few invisibles) with
+#   "-" -- and, before the domain's own label, "_" -- inside; the host ends in a top-level
+#   domain (IANA's list, below) that no letter, digit, @, + or - follows;
+# - every label, punycode-encoded, must be 1 to 63 characters long, and the URL at most 4096;
+# - without a protocol only the ASCII (and accented Latin) labels count, the URL may not follow
+#   "-", "_", "." or "/", and a host of one label under a country code ("foo.jp") needs a path
+#   unless the country code is .co or .tv;
 # - a path stops before trailing punctuation; a t.co link keeps only its alphanumeric slug.
+#
+# twitter-text applies these with one regular expression, which backtracks: on long text
+# without spaces (Japanese written with ASCII full stops, say) it takes seconds. The host is
+# therefore matched here by a scanner that reaches the same greedy result in linear time --
+# the longest run of labels that still ends in a top-level domain -- and only the parts that
+# cannot backtrack far (protocol, port, path, query) are left to regular expressions.
 
 _LATIN_ACCENTS: Final = (
     r"\xC0-\xD6\xD8-\xF6\xF8-\xFF\u0100-\u024F\u0253\u0254\u0256\u0257\u0259\u025B\u0263"
     r"\u0268\u026F\u0272\u0289\u028B\u02BB\u0300-\u036F\u1E00-\u1EFF"
 )
-_PUNCTUATION: Final = r"!'\#%&()*+,\\\-./:;<=>?@\[\]\^_{|}~$"
-_SPACES: Final = r"\x09-\x0D\x20\x85\xA0\u1680\u180E\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
-_INVALID: Final = r"\uFFFE\uFEFF\uFFFF\u202A-\u202E"
-_DOMAIN_CHAR: Final = rf"[^{_PUNCTUATION}{_SPACES}{_INVALID}]"
-# A label runs to the next dot, so it can be matched possessively; that keeps the pattern
-# linear on long runs of text without spaces.
-_SUBDOMAIN_LABEL: Final = rf"{_DOMAIN_CHAR}(?:[_\-]*+{_DOMAIN_CHAR})*+"
-_DOMAIN_LABEL: Final = rf"{_DOMAIN_CHAR}(?:\-*+{_DOMAIN_CHAR})*+"
-_TLD: Final = r"(?:\L<tlds>(?=[^0-9a-z@+\-]|$)|xn--[\-0-9a-z]+)"
+# twitter-text's punctuation, spaces and invalid characters, none of which a label contains
+# (except "_" and "-", which may join a label's parts).
+_PUNCTUATION: Final = "!'#%&()*+,\\-./:;<=>?@[]^_{|}~$"
+_SPACE_CHARACTERS: Final = "\t\n\v\f\r \x85\xa0\u1680\u180e" + "".join(
+    map(chr, [*range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000])
+)
+_INVALID_CHARACTERS: Final = "\ufffe\ufeff\uffff\u202a\u202b\u202c\u202d\u202e"
+_NOT_DOMAIN_CHARACTERS: Final = frozenset(_PUNCTUATION + _SPACE_CHARACTERS + _INVALID_CHARACTERS)
+_NOT_BEFORE_URL: Final = frozenset("@＠$#＃" + _INVALID_CHARACTERS)
+# No top-level domain may be followed by one of these (so "example.comm" has none).
+_TLD_STOP_CHARACTERS: Final = frozenset("@+-" + string.digits + string.ascii_letters)
 _PATH_CHAR: Final = rf"[a-z\u0400-\u04FF0-9!*';:=+,.$/%\#\[\]\-\u2013_~@|&{_LATIN_ACCENTS}]"
-_BALANCED_PARENS: Final = (
-    rf"\((?:{_PATH_CHAR}+|{_PATH_CHAR}*\({_PATH_CHAR}+\){_PATH_CHAR}*)\)"  # one level nested
+_BALANCED_PARENS: Final = (  # up to one level nested: /wiki/Primer_(film)
+    rf"\((?:{_PATH_CHAR}+|{_PATH_CHAR}*\({_PATH_CHAR}+\){_PATH_CHAR}*)\)"
 )
 _PATH_END: Final = rf"(?:[+\-a-z\u0400-\u04FF0-9=_\#/{_LATIN_ACCENTS}]|{_BALANCED_PARENS})"
 _PATH_PART: Final = (
     rf"(?:{_PATH_CHAR}*(?:{_BALANCED_PARENS}{_PATH_CHAR}*)*{_PATH_END}|@{_PATH_CHAR}+/)"
 )
 _QUERY: Final = r"\?[a-z0-9!?*'@();:&=+$/%\#\[\]\-_.,~|]*[a-z0-9\-_&=\#/]"
-_URL_PATTERN: Final = rf"""
-    (?P<before>^|[^a-z0-9@＠$\#＃{_INVALID}])
-    (?P<url>
-        (?P<protocol>https?://)?
-        (?P<domain>(?:{_SUBDOMAIN_LABEL}\.)*{_DOMAIN_LABEL}\.{_TLD})
-        (?::[0-9]+)?
-        (?P<path>/{_PATH_PART}*)?
-        (?:{_QUERY})?
-    )
-"""
-_ASCII_DOMAIN_PATTERN: Final = rf"(?:[\-a-z0-9{_LATIN_ACCENTS}]+\.)+{_TLD}"
+_SPECIAL_COUNTRY_TLDS: Final = frozenset({"co", "tv"})
 _MAX_URL_LENGTH: Final = 4096
 _MAX_LABEL_LENGTH: Final = 63
 _MAX_TCO_SLUG_LENGTH: Final = 40
 
 
-def _url_spans(text: str, require_protocol: bool = False) -> list[tuple[int, int]]:
+@dataclass(frozen=True, slots=True)
+class _UrlMatch:
+    """What twitter-text's URL pattern matched: the URL, and the parts its rules look at."""
+
+    start: int
+    end: int
+    before: str
+    protocol: str
+    domain_start: int
+    domain_end: int
+    path: str
+
+
+def _url_spans(text: str, *, require_protocol: bool = False) -> list[tuple[int, int]]:
     """(start, end) of each URL in ``text``, in order, by twitter-text's rules (see above)."""
     if "." not in text:
         return []
     spans: list[tuple[int, int]] = []
-    for match in _URL_RE.finditer(text):
-        url, protocol, domain = match.group("url", "protocol", "domain")
-        start, end = match.span("url")
-        if not _host_is_valid(url, protocol or "https://", domain):
+    for match in _url_matches(text):
+        url = text[match.start : match.end]
+        domain = text[match.domain_start : match.domain_end]
+        if not _host_is_valid(url, match.protocol or "https://", domain):
             continue
-        if protocol:
+        if match.protocol:
             tco = _TCO_RE.match(url)
-            if tco is not None:
-                if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
-                    continue
-                end = start + tco.end()
-            spans.append((start, end))
+            if tco is None:
+                spans.append((match.start, match.end))
+            elif len(tco.group(1)) <= _MAX_TCO_SLUG_LENGTH:
+                spans.append((match.start, match.start + tco.end()))
             continue
-        if require_protocol or match.group("before") in ("-", "_", ".", "/"):
+        if require_protocol or match.before in ("-", "_", ".", "/"):
             continue
-        path = match.group("path")
-        domain_start = match.start("domain")
-        found = False
-        for ascii_domain in _ASCII_DOMAIN_RE.finditer(domain):
-            found = True
+        ascii_domains = _ascii_domains(domain)
+        for start, end in ascii_domains:
+            ascii_domain = domain[start:end]
             if (
-                path
-                or _SPECIAL_SHORT_DOMAIN_RE.fullmatch(ascii_domain.group())
-                or not _SHORT_COUNTRY_DOMAIN_RE.fullmatch(ascii_domain.group())
+                match.path
+                or _is_short_country_domain(ascii_domain, _SPECIAL_COUNTRY_TLDS)
+                or not _is_short_country_domain(ascii_domain, _COUNTRY_TLDS)
             ):
-                spans.append(
-                    (domain_start + ascii_domain.start(), domain_start + ascii_domain.end())
-                )
-        if found and path:
-            # The path (and what follows the host) belongs to the last ASCII host.
-            spans[-1] = (spans[-1][0], end)
+                spans.append((match.domain_start + start, match.domain_start + end))
+        if ascii_domains and match.path:
+            # The path, and whatever follows the host, belong to the last ASCII host.
+            spans[-1] = (spans[-1][0], match.end)
     return spans
 
 
+def _url_matches(text: str) -> Iterator[_UrlMatch]:
+    """Every match of twitter-text's URL pattern, left to right, as a regex search finds them."""
+    hosts = _HostScanner(text)
+    position = 0
+    while position < len(text):
+        found = hosts.match_at(position)
+        if found is None:
+            position += 1
+            continue
+        before, start, protocol_end, domain_end = found
+        tail = _URL_TAIL_RE.match(text, domain_end)
+        assert tail is not None  # every part of the tail is optional
+        yield _UrlMatch(
+            start=start,
+            end=tail.end(),
+            before=before,
+            protocol=text[start:protocol_end],
+            domain_start=protocol_end,
+            domain_end=domain_end,
+            path=tail.group("path") or "",
+        )
+        position = tail.end()
+
+
+class _HostScanner:
+    """Matches the host part of twitter-text's URL pattern at any position of one text.
+
+    A host is labels and dots ending in a top-level domain; twitter-text's pattern takes as many
+    leading labels as still let it end in one. Whether the labels from a given label on can
+    end in a top-level domain depends only on the labels after it, so that answer is computed
+    once per label, from the right, and every start position reuses it.
+    """
+
+    __slots__ = ("_label_end", "_last_underscore", "_results", "_run_starts", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        # Runs of label characters, by where they start: where each ends, and where its last
+        # "_" is (a "_" may not be in the domain's own label).
+        self._run_starts: list[int] = []
+        self._label_end: dict[int, int] = {}
+        self._last_underscore: dict[int, int] = {}
+        self._results: dict[int, int] = {}
+        for run in _LABEL_RUN_RE.finditer(text):
+            start, end = run.span()
+            self._run_starts.append(start)
+            self._label_end[start] = end
+            self._last_underscore[start] = text.rfind("_", start, end)
+
+    def match_at(self, position: int) -> tuple[str, int, int, int] | None:
+        """(before, URL start, host start, host end) for a match at ``position``, if any."""
+        text = self._text
+        candidates: list[tuple[str, int]] = []
+        if position == 0:
+            candidates.append(("", 0))
+        before = text[position]
+        if not (before.isascii() and before.isalnum()) and before not in _NOT_BEFORE_URL:
+            candidates.append((before, position + 1))
+        for before, start in candidates:
+            protocol = _PROTOCOL_RE.match(text, start)
+            if protocol is not None:
+                end = self.host_end(protocol.end())
+                if end >= 0:
+                    return before, start, protocol.end(), end
+            end = self.host_end(start)
+            if end >= 0:
+                return before, start, start, end
+        return None
+
+    def host_end(self, start: int) -> int:
+        """Where a host starting at ``start`` ends, or -1 if none starts there."""
+        text = self._text
+        if start >= len(text) or text[start] in _NOT_DOMAIN_CHARACTERS:
+            return -1
+        # A domain character is a label character, so ``start`` is inside a run.
+        run_start = self._run_starts[bisect_right(self._run_starts, start) - 1]
+        return self._host_end(start, run_start)
+
+    def _host_end(self, start: int, run_start: int) -> int:
+        """The host from ``start``, whose first label is in the run that starts at run_start."""
+        if start == run_start and start in self._results:
+            return self._results[start]
+        text = self._text
+        end = self._label_end[run_start]
+        result = -1
+        if text[end - 1] not in _NOT_DOMAIN_CHARACTERS and end < len(text) and text[end] == ".":
+            following = end + 1
+            # As many labels as possible first: this one, then the best host from the next.
+            if following in self._label_end and text[following] not in _NOT_DOMAIN_CHARACTERS:
+                result = self._chain_end(following)
+            # Else this label is the domain's own: no "_" in it, and a top-level domain after.
+            if result < 0 and self._last_underscore[run_start] < start:
+                result = _tld_end(text, following)
+        if start == run_start:
+            self._results[start] = result
+        return result
+
+    def _chain_end(self, run_start: int) -> int:
+        # _host_end for a run start, computed for the whole chain of labels after it from the
+        # right, so that a chain of thousands of labels needs neither recursion nor rescanning.
+        text = self._text
+        chain = [run_start]
+        while chain[-1] not in self._results:
+            end = self._label_end[chain[-1]]
+            following = end + 1
+            if not (
+                text[end - 1] not in _NOT_DOMAIN_CHARACTERS
+                and end < len(text)
+                and text[end] == "."
+                and following in self._label_end
+                and text[following] not in _NOT_DOMAIN_CHARACTERS
+            ):
+                break
+            chain.append(following)
+        for label in reversed(chain):
+            if label not in self._results:
+                self._host_end(label, label)
+        return self._results[run_start]
+
+
+def _tld_end(text: str, start: int) -> int:
+    """Where a top-level domain starting at ``start`` ends (the longest that fits), or -1."""
+    chunk = text[start : start + _LONGEST_TLD]
+    # Lower-case without changing length, so that positions in ``chunk`` stay positions in text.
+    lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in chunk)
+    for length in range(len(lowered), 0, -1):
+        if lowered[:length] in _TLDS:
+            after = start + length
+            if after == len(text) or text[after] not in _TLD_STOP_CHARACTERS:
+                return after
+    punycode = _PUNYCODE_TLD_RE.match(text, start)
+    return punycode.end() if punycode is not None else -1
+
+
+def _ascii_domains(domain: str) -> list[tuple[int, int]]:
+    """Spans of twitter-text's "ASCII domains" in ``domain``: runs of ASCII or accented-Latin
+    labels ending in a top-level domain, found left to right as its regex would find them."""
+    runs = [run.span() for run in _ASCII_LABEL_RUN_RE.finditer(domain)]
+    index_of = {start: index for index, (start, _) in enumerate(runs)}
+    best = [-1] * len(runs)
+    for index in range(len(runs) - 1, -1, -1):
+        end = runs[index][1]
+        if end < len(domain) and domain[end] == ".":
+            following = index_of.get(end + 1)
+            if following is not None and best[following] >= 0:
+                best[index] = best[following]
+            else:
+                best[index] = _tld_end(domain, end + 1)
+    found: list[tuple[int, int]] = []
+    position = 0
+    for index, (start, end) in enumerate(runs):
+        if end <= position or best[index] < 0:
+            continue
+        found.append((max(start, position), best[index]))
+        position = best[index]
+    return found
+
+
+def _is_short_country_domain(domain: str, tlds: frozenset[str]) -> bool:
+    # One label, a dot, and a country code: "foo.jp".
+    label, dot, tld = domain.partition(".")
+    return (
+        bool(dot)
+        and "." not in tld
+        and tld.lower() in tlds
+        and bool(label)
+        and label[0] not in _NOT_DOMAIN_CHARACTERS
+        and label[-1] not in _NOT_DOMAIN_CHARACTERS
+        and all(c == "-" or c not in _NOT_DOMAIN_CHARACTERS for c in label)
+    )
+
+
 def _host_is_valid(url: str, protocol: str, domain: str) -> bool:
-    if domain.startswith("xn--") and _ASCII_DOMAIN_RE.search(domain) is None:
+    if domain.startswith("xn--") and not _ascii_domains(domain):
         return False
     for label in domain.split("."):
         encoded = label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
@@ -819,6 +1015,10 @@ _GENERIC_TLDS: Final = frozenset(
 
 # --- Compiled patterns ---------------------------------------------------------------------
 
+_TLDS: Final = _COUNTRY_TLDS | _GENERIC_TLDS
+_LONGEST_TLD: Final = max(map(len, _TLDS))
+_NOT_LABEL_CHARACTERS: Final = _NOT_DOMAIN_CHARACTERS - {"_", "-"}
+
 _GRAPHEME_RE: Final = regex.compile(r"\X")
 _BLANK_RE: Final = regex.compile(r"[\s\u200B-\u200D\u2060\uFEFF]*")
 
@@ -837,20 +1037,15 @@ _EMOJI_RE: Final = regex.compile(
     r"|\p{Emoji_Presentation}"  # emoji by default
 )
 
-_URL_RE: Final = regex.compile(
-    _URL_PATTERN,
-    regex.VERBOSE | regex.IGNORECASE,
-    tlds=sorted(_COUNTRY_TLDS | _GENERIC_TLDS),
+_LABEL_RUN_RE: Final = regex.compile(
+    "[^" + "".join(f"\\U{ord(c):08X}" for c in sorted(_NOT_LABEL_CHARACTERS)) + "]+"
 )
-_ASCII_DOMAIN_RE: Final = regex.compile(
-    _ASCII_DOMAIN_PATTERN, regex.IGNORECASE, tlds=sorted(_COUNTRY_TLDS | _GENERIC_TLDS)
+_ASCII_LABEL_RUN_RE: Final = regex.compile(rf"[\-a-z0-9{_LATIN_ACCENTS}]+", regex.IGNORECASE)
+_PROTOCOL_RE: Final = regex.compile(r"https?://", regex.IGNORECASE)
+_PUNYCODE_TLD_RE: Final = regex.compile(r"xn--[\-0-9a-z]+", regex.IGNORECASE)
+_URL_TAIL_RE: Final = regex.compile(
+    rf"(?::[0-9]+)?(?P<path>/{_PATH_PART}*)?(?:{_QUERY})?", regex.IGNORECASE
 )
-_SHORT_COUNTRY_DOMAIN_RE: Final = regex.compile(
-    rf"{_DOMAIN_LABEL}\.\L<cctlds>(?=[^0-9a-z@+\-]|$)",
-    regex.IGNORECASE,
-    cctlds=sorted(_COUNTRY_TLDS),
-)
-_SPECIAL_SHORT_DOMAIN_RE: Final = regex.compile(rf"{_DOMAIN_LABEL}\.(?:co|tv)", regex.IGNORECASE)
 _TCO_RE: Final = regex.compile(r"https?://t\.co/([a-z0-9]+)", regex.IGNORECASE)
 
 _MASTODON_MENTION_RE: Final = regex.compile(
