@@ -17,6 +17,7 @@ from onthedot.accounts.schemas import (
     WorkspaceOut,
     WorkspaceUpdate,
 )
+from onthedot.db.base import Id
 from onthedot.deps import ClockDep, MemberDep, SessionDep
 
 router = APIRouter(tags=["workspace"])
@@ -72,7 +73,7 @@ async def add_member(
 
 @router.patch("/workspace/members/{user_id}", response_model=MemberOut)
 async def change_role(
-    user_id: int, body: MemberUpdate, session: SessionDep, member: MemberDep
+    user_id: Id, body: MemberUpdate, session: SessionDep, member: MemberDep
 ) -> object:
     m = await service.change_role(session, member=member, user_id=user_id, role=body.role)
     user = await service.get_user(session, user_id=user_id)
@@ -80,7 +81,7 @@ async def change_role(
 
 
 @router.delete("/workspace/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_member(user_id: int, session: SessionDep, member: MemberDep) -> None:
+async def remove_member(user_id: Id, session: SessionDep, member: MemberDep) -> None:
     await service.remove_member(session, member=member, user_id=user_id)
 
 
@@ -105,6 +106,6 @@ async def create_token(
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 async def revoke_token(
-    token_id: int, session: SessionDep, member: MemberDep, clock: ClockDep
+    token_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> object:
     return await service.revoke_token(session, member=member, token_id=token_id, now=clock.now())

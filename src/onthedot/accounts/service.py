@@ -45,16 +45,34 @@ def hash_token(token: str) -> str:
 
 def _normalise_email(email: str) -> str:
     email = email.strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > 320:
-        raise InvalidInput(f"'{email}' is not an email address")
+    if (
+        "@" not in email
+        or email.startswith("@")
+        or email.endswith("@")
+        or len(email) > 320
+        or "\x00" in email
+    ):
+        raise InvalidInput(f"{email!r} is not an email address")
     return email
+
+
+def _check_name(name: str, what: str, *, allow_empty: bool = False) -> str:
+    """A name of a workspace or token: trimmed, at most 200 characters, no NUL (which
+    PostgreSQL cannot store in text)."""
+    name = name.strip()
+    if (not name and not allow_empty) or len(name) > 200:
+        raise InvalidInput(f"a {what} name must have 1 to 200 characters")
+    if "\x00" in name:
+        raise InvalidInput(f"a {what} name cannot contain a NUL character (\\x00)")
+    return name
 
 
 async def get_or_create_user(session: AsyncSession, *, email: str, now: dt.datetime) -> User:
     email = _normalise_email(email)
     user = await session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=email.split("@")[0], created_at=now)
+        # users.name holds 200 characters; an address's local part may be longer.
+        user = User(email=email, name=email.split("@")[0][:200], created_at=now)
         session.add(user)
         await session.flush()
     return user
@@ -70,9 +88,7 @@ async def get_user(session: AsyncSession, *, user_id: int) -> User:
 async def create_workspace(
     session: AsyncSession, *, name: str, owner_email: str, now: dt.datetime
 ) -> tuple[Workspace, User]:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("a workspace name must have 1 to 200 characters")
+    name = _check_name(name, "workspace")
     owner = await get_or_create_user(session, email=owner_email, now=now)
     workspace = Workspace(name=name, created_at=now)
     session.add(workspace)
@@ -93,9 +109,7 @@ async def get_workspace(session: AsyncSession, *, workspace_id: int) -> Workspac
 
 async def rename_workspace(session: AsyncSession, *, member: Member, name: str) -> Workspace:
     member.require_owner()
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise InvalidInput("a workspace name must have 1 to 200 characters")
+    name = _check_name(name, "workspace")
     workspace = await get_workspace(session, workspace_id=member.workspace_id)
     workspace.name = name
     await session.flush()
@@ -134,7 +148,7 @@ async def list_members(session: AsyncSession, *, member: Member) -> list[tuple[M
         .where(Membership.workspace_id == member.workspace_id)
         .order_by(Membership.id)
     )
-    return [(m, u) for m, u in rows.tuples()]
+    return [(m, u) for m, u in rows]
 
 
 async def add_member(
@@ -205,9 +219,7 @@ async def create_token(
     session: AsyncSession, *, workspace_id: int, user_id: int, name: str, now: dt.datetime
 ) -> tuple[ApiToken, str]:
     """Create a token; the plain token is returned once and never stored."""
-    name = name.strip() or "token"
-    if len(name) > 200:
-        raise InvalidInput("a token name must have at most 200 characters")
+    name = _check_name(name, "token", allow_empty=True) or "token"
     await membership(session, workspace_id=workspace_id, user_id=user_id)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -253,7 +265,7 @@ async def authenticate(session: AsyncSession, *, token: str, now: dt.datetime) -
     found = row.first()
     if found is None:
         raise AuthenticationFailed("unknown API token; create one with `onthedot token create`")
-    api_token, role = found.tuple()
+    api_token, role = found
     if api_token.revoked_at is not None:
         raise AuthenticationFailed("this API token was revoked; create a new one")
     # Record use at most once a minute, so reads do not each become a write.

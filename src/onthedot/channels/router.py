@@ -12,6 +12,7 @@ from onthedot.channels.schemas import (
     ChannelUpdate,
     ScheduleBody,
 )
+from onthedot.db.base import Id
 from onthedot.deps import BoxDep, ClockDep, MemberDep, SessionDep
 
 router = APIRouter(prefix="/channels", tags=["channels"])
@@ -50,13 +51,13 @@ async def list_channels(
 
 
 @router.get("/{channel_id}", response_model=ChannelOut)
-async def read_channel(channel_id: int, session: SessionDep, member: MemberDep) -> ChannelOut:
+async def read_channel(channel_id: Id, session: SessionDep, member: MemberDep) -> ChannelOut:
     return ChannelOut.of(await service.get_channel(session, member=member, channel_id=channel_id))
 
 
 @router.patch("/{channel_id}", response_model=ChannelOut)
 async def update_channel(
-    channel_id: int, body: ChannelUpdate, session: SessionDep, member: MemberDep, clock: ClockDep
+    channel_id: Id, body: ChannelUpdate, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> ChannelOut:
     channel = await service.update_channel(
         session,
@@ -74,7 +75,7 @@ async def update_channel(
 
 @router.put("/{channel_id}/schedule", response_model=ChannelOut)
 async def set_schedule(
-    channel_id: int, body: ScheduleBody, session: SessionDep, member: MemberDep, clock: ClockDep
+    channel_id: Id, body: ScheduleBody, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> ChannelOut:
     channel = await service.update_channel(
         session, member=member, channel_id=channel_id, now=clock.now(), schedule=body.schedule
@@ -84,7 +85,7 @@ async def set_schedule(
 
 @router.post("/{channel_id}/pause", response_model=ChannelOut)
 async def pause_channel(
-    channel_id: int, session: SessionDep, member: MemberDep, clock: ClockDep
+    channel_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> ChannelOut:
     return ChannelOut.of(
         await service.pause(session, member=member, channel_id=channel_id, now=clock.now())
@@ -93,7 +94,7 @@ async def pause_channel(
 
 @router.post("/{channel_id}/resume", response_model=ChannelOut)
 async def resume_channel(
-    channel_id: int, session: SessionDep, member: MemberDep, clock: ClockDep
+    channel_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> ChannelOut:
     return ChannelOut.of(
         await service.resume(session, member=member, channel_id=channel_id, now=clock.now())
@@ -101,5 +102,5 @@ async def resume_channel(
 
 
 @router.delete("/{channel_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_channel(channel_id: int, session: SessionDep, member: MemberDep) -> None:
+async def delete_channel(channel_id: Id, session: SessionDep, member: MemberDep) -> None:
     await service.delete_channel(session, member=member, channel_id=channel_id)

@@ -35,6 +35,8 @@ def _check_handle(handle: str) -> str:
         raise InvalidInput(
             "a channel handle must have 1 to 320 characters, e.g. @you@example.social"
         )
+    if "\x00" in handle:
+        raise InvalidInput("a channel handle cannot contain a NUL character (\\x00)")
     return handle
 
 

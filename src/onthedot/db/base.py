@@ -4,8 +4,9 @@ SQLite and PostgreSQL, and a UTC datetime type that SQLite cannot silently make 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -54,6 +55,12 @@ class Base(DeclarativeBase):
 
 # BIGINT on PostgreSQL; on SQLite only an INTEGER PRIMARY KEY is the auto-incrementing rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+# The largest id a BigId holds. Ids the API accepts (in paths, queries and bodies) are typed
+# `Id`, so a number no row can have is refused as invalid input instead of overflowing the
+# database driver.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Ge(1), Le(MAX_ID)]
 
 # Ids are never reused on SQLite either: a deleted post's id must not come back as a new post
 # (API clients, logs and attempt records refer to ids). Every table's __table_args__ ends

@@ -7,10 +7,14 @@ import datetime as dt
 import json
 from typing import Any
 
+from onthedot.db.base import MAX_ID
 from onthedot.errors import InvalidCursor
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+# Cursors this API makes are far shorter; a longer one is refused before it is decoded (deeply
+# nested JSON would otherwise exhaust the parser's recursion limit).
+MAX_CURSOR_CHARS = 512
 
 
 def encode_cursor(*values: Any) -> str:
@@ -24,6 +28,8 @@ def encode_cursor(*values: Any) -> str:
 def decode_cursor(cursor: str, *kinds: type) -> tuple[Any, ...]:
     """Decode a cursor made by `encode_cursor` whose values have the given types."""
     try:
+        if len(cursor) > MAX_CURSOR_CHARS:
+            raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(values, list) or len(values) != len(kinds):
@@ -34,15 +40,18 @@ def decode_cursor(cursor: str, *kinds: type) -> tuple[Any, ...]:
                 parsed = dt.datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
                     raise ValueError("naive instant")
-                out.append(parsed)
+                # Raises OverflowError for an instant outside the years 1 to 9999 in UTC.
+                out.append(parsed.astimezone(dt.UTC))
             elif kind is int:
                 if not isinstance(value, int) or isinstance(value, bool):
                     raise ValueError("not an integer")
+                if not 0 <= value <= MAX_ID:
+                    raise ValueError("not an id")
                 out.append(value)
             else:
                 raise ValueError("unsupported kind")
         return tuple(out)
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidCursor(
             "the cursor is not one this API returned; pass back `next_cursor` unchanged"
         ) from exc

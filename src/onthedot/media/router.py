@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict
 
+from onthedot.db.base import Id
 from onthedot.deps import ClockDep, MemberDep, SessionDep, SettingsDep
 from onthedot.media import service
 
@@ -73,10 +74,10 @@ async def list_media(
 
 
 @router.get("/{media_id}", response_model=MediaOut)
-async def read_media(media_id: int, session: SessionDep, member: MemberDep) -> object:
+async def read_media(media_id: Id, session: SessionDep, member: MemberDep) -> object:
     return await service.get_media(session, member=member, media_id=media_id)
 
 
 @router.delete("/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_media(media_id: int, session: SessionDep, member: MemberDep) -> None:
+async def delete_media(media_id: Id, session: SessionDep, member: MemberDep) -> None:
     await service.delete_media(session, member=member, media_id=media_id)

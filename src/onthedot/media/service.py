@@ -22,10 +22,15 @@ from onthedot.media.models import Media
 from onthedot.posts.models import PostItemMedia
 
 ACCEPTED_FAMILIES = ("image/", "video/")
+MAX_CONTENT_TYPE_CHARS = 127
 
 
 def _check_type(content_type: str) -> str:
     content_type = content_type.split(";")[0].strip().lower()
+    if len(content_type) > MAX_CONTENT_TYPE_CHARS:  # media.content_type holds 127
+        raise InvalidInput(
+            f"a media type has at most {MAX_CONTENT_TYPE_CHARS} characters, not {len(content_type)}"
+        )
     if not content_type.startswith(ACCEPTED_FAMILIES):
         raise InvalidInput(
             f"media of type '{content_type or 'unknown'}' is not supported; "
@@ -53,7 +58,8 @@ async def store(
     """Stream an upload to disk, checking its size as it comes, and record it."""
     member.require_editor()
     content_type = _check_type(content_type)
-    filename = Path(filename or "upload").name[:255] or "upload"
+    # NUL cannot be stored in PostgreSQL text, and has no place in a file name.
+    filename = Path((filename or "upload").replace("\x00", "")).name[:255] or "upload"
     # File I/O runs in worker threads so a large upload never blocks the event loop.
     await asyncio.to_thread(media_dir.mkdir, parents=True, exist_ok=True)
     fd, tmp_name = await asyncio.to_thread(tempfile.mkstemp, dir=media_dir, prefix=".upload-")

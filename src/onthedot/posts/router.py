@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from onthedot.db.base import Id
 from onthedot.deps import ClockDep, MemberDep, SessionDep
 from onthedot.errors import InvalidInput
 from onthedot.posts import service
@@ -48,7 +49,7 @@ async def create_posts(
 async def list_posts(
     session: SessionDep,
     member: MemberDep,
-    channel_id: int | None = None,
+    channel_id: Id | None = None,
     status_: Annotated[PostStatus | None, Query(alias="status")] = None,
     cursor: str | None = None,
     limit: int | None = Query(default=None, ge=1, le=200),
@@ -60,13 +61,13 @@ async def list_posts(
 
 
 @router.get("/posts/{post_id}", response_model=PostOut)
-async def read_post(post_id: int, session: SessionDep, member: MemberDep) -> PostOut:
+async def read_post(post_id: Id, session: SessionDep, member: MemberDep) -> PostOut:
     return PostOut.of(await service.get_post(session, member=member, post_id=post_id))
 
 
 @router.patch("/posts/{post_id}", response_model=PostOut)
 async def update_post(
-    post_id: int, body: PostUpdate, session: SessionDep, member: MemberDep, clock: ClockDep
+    post_id: Id, body: PostUpdate, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> PostOut:
     try:
         items = body.content()
@@ -80,15 +81,13 @@ async def update_post(
 
 
 @router.delete("/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_post(
-    post_id: int, session: SessionDep, member: MemberDep, clock: ClockDep
-) -> None:
+async def delete_post(post_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep) -> None:
     await service.delete_post(session, member=member, post_id=post_id, now=clock.now())
 
 
 @router.post("/posts/{post_id}/place", response_model=PostOut)
 async def place_post(
-    post_id: int, body: PlaceBody, session: SessionDep, member: MemberDep, clock: ClockDep
+    post_id: Id, body: PlaceBody, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> PostOut:
     """Share now, share next, add to queue, set a custom time, or move back to drafts."""
     return PostOut.of(
@@ -100,7 +99,7 @@ async def place_post(
 
 @router.post("/posts/{post_id}/share-now", response_model=PostOut)
 async def share_now(
-    post_id: int, session: SessionDep, member: MemberDep, clock: ClockDep
+    post_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> PostOut:
     return PostOut.of(
         await service.set_mode(
@@ -111,7 +110,7 @@ async def share_now(
 
 @router.post("/posts/{post_id}/move-to-top", response_model=PostOut)
 async def move_to_top(
-    post_id: int, session: SessionDep, member: MemberDep, clock: ClockDep
+    post_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> PostOut:
     return PostOut.of(
         await service.move(session, member=member, post_id=post_id, position=1, now=clock.now())
@@ -120,7 +119,7 @@ async def move_to_top(
 
 @router.post("/posts/{post_id}/move", response_model=PostOut)
 async def move_post(
-    post_id: int, body: MoveBody, session: SessionDep, member: MemberDep, clock: ClockDep
+    post_id: Id, body: MoveBody, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> PostOut:
     return PostOut.of(
         await service.move(
@@ -131,7 +130,7 @@ async def move_post(
 
 @router.get("/channels/{channel_id}/queue", response_model=QueueOut)
 async def read_queue(
-    channel_id: int,
+    channel_id: Id,
     session: SessionDep,
     member: MemberDep,
     cursor: str | None = None,
@@ -152,7 +151,7 @@ async def read_queue(
 
 @router.put("/channels/{channel_id}/queue/order", response_model=list[PostOut])
 async def reorder_queue(
-    channel_id: int, body: OrderBody, session: SessionDep, member: MemberDep, clock: ClockDep
+    channel_id: Id, body: OrderBody, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> list[PostOut]:
     ordered = await service.reorder(
         session,
@@ -169,7 +168,7 @@ async def reorder_queue(
 
 @router.post("/channels/{channel_id}/queue/shuffle", response_model=list[PostOut])
 async def shuffle_queue(
-    channel_id: int, session: SessionDep, member: MemberDep, clock: ClockDep
+    channel_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> list[PostOut]:
     ordered = await service.shuffle(
         session,

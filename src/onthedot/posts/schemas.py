@@ -7,6 +7,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from onthedot.db.base import Id
 from onthedot.posts.models import Post, PostStatus
 from onthedot.posts.service import ItemInput, Mode
 
@@ -22,7 +23,7 @@ AT_HELP = (
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(default="", max_length=MAX_TEXT_CHARS)
-    media_ids: list[int] = Field(default_factory=list, max_length=20)
+    media_ids: list[Id] = Field(default_factory=list, max_length=20)
 
     def to_input(self) -> ItemInput:
         return ItemInput(text=self.text, media_ids=tuple(self.media_ids))
@@ -33,7 +34,7 @@ class _Content(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
-    media_ids: list[int] | None = Field(default=None, max_length=20)
+    media_ids: list[Id] | None = Field(default=None, max_length=20)
     items: list[ItemIn] | None = Field(default=None, min_length=1, max_length=25)
 
     def content(self) -> list[ItemInput] | None:
@@ -47,7 +48,7 @@ class _Content(BaseModel):
 
 
 class PostCreate(_Content):
-    channel_ids: list[int] = Field(min_length=1, max_length=50)
+    channel_ids: list[Id] = Field(min_length=1, max_length=50)
     mode: Mode = Mode.QUEUE
     at: dt.datetime | None = Field(default=None, description=AT_HELP)
 
@@ -78,7 +79,7 @@ class MoveBody(BaseModel):
 
 class OrderBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    post_ids: list[int] = Field(max_length=10_000)
+    post_ids: list[Id] = Field(max_length=10_000)
     queue_version: int | None = Field(
         default=None, description="The channel's queue_version you saw; refused if it changed."
     )

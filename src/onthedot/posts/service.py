@@ -61,14 +61,23 @@ def _with_content() -> list[ExecutableOption]:
 
 def resolve_instant(at: dt.datetime, tz_name: str) -> dt.datetime:
     """An aware time is an instant; a naive one is a wall time in the channel's zone."""
-    if at.tzinfo is not None:
-        return at.astimezone(dt.UTC)
-    return wall_to_utc(at.date(), at.time(), zone(tz_name))
+    try:
+        if at.tzinfo is not None:
+            return at.astimezone(dt.UTC)
+        return wall_to_utc(at.date(), at.time(), zone(tz_name))
+    except OverflowError:
+        # Within a day of 0001-01-01 or 9999-12-31, the instant has no UTC date.
+        raise InvalidInput(
+            f"{at.isoformat()} is outside the times onthedot can schedule (years 1 to 9999 in UTC)"
+        ) from None
 
 
 def _check_future(when: dt.datetime, now: dt.datetime, tz_name: str) -> None:
     if when <= now:
-        local = when.astimezone(zone(tz_name))
+        try:
+            local = when.astimezone(zone(tz_name))
+        except OverflowError:  # early in year 1 UTC, the local date would be in year 0
+            local = when
         raise ScheduleInPast(
             f"{local.isoformat()} ({tz_name}) is in the past; it is now "
             f"{now.astimezone(zone(tz_name)).isoformat()} there. Pick a later time, or share now",
@@ -98,6 +107,8 @@ def _check_items(items: Sequence[ItemInput]) -> None:
     if len(items) > MAX_THREAD_ITEMS:
         raise InvalidInput(f"a thread has at most {MAX_THREAD_ITEMS} items, not {len(items)}")
     for n, item in enumerate(items, 1):
+        if "\x00" in item.text:
+            raise InvalidInput(f"item {n} contains a NUL character (\\x00); remove it")
         if len(item.media_ids) > MAX_MEDIA_PER_ITEM:
             raise InvalidInput(
                 f"item {n} has {len(item.media_ids)} media; at most {MAX_MEDIA_PER_ITEM}"
@@ -316,6 +327,7 @@ async def update_post(
     now: dt.datetime,
 ) -> Post:
     """Replace a post's text and media."""
+    member.require_editor()
     if items is None:
         return await get_post(session, member=member, post_id=post_id)
     _check_items(items)
