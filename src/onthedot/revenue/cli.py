@@ -320,3 +320,8 @@ def simulate(
     typer.echo(f"wrote {r.count:,} events to {out}")
     if last:
         typer.echo(f"true MRR at the end: {major(last['mrr_end'], 'usd'):,.2f} USD")
+    typer.echo(
+        f"beside it: {out}.books.json (the true books), {out}.rates.json and "
+        f"{out}.snapshot.json. Try: onthedot revenue movements --events {out} "
+        f"--rates {out}.rates.json"
+    )
