@@ -259,10 +259,15 @@ def forecast(
         text = _table(rows)
         if "crossing" in rep:
             c = rep["crossing"]
+            never = "not within the horizon"
+            what = (
+                f"reaching {rep['target']:,.2f}"
+                if rep["direction"] == "rise"
+                else f"MRR is at or above {rep['target']:,.2f}; falling below it"
+            )
             text += (
-                f"\ncrossing {rep['target']:,.2f}: 10% by {c['p10'] or 'not within horizon'}, "
-                f"50% by {c['p50'] or 'not within horizon'}, "
-                f"90% by {c['p90'] or 'not within horizon'}"
+                f"\n{what}: 10% chance by {c['p10'] or never}, "
+                f"50% by {c['p50'] or never}, 90% by {c['p90'] or never}"
             )
         _emit(fmt, rep, rows, text)
         if png:

@@ -52,6 +52,9 @@ class Forecast:
     points: list[Point]
     target: int | None = None
     crossing: dict[str, str | None] = field(default_factory=dict)  # p10/p50/p90 → month
+    # "rise" when MRR is below the target and crossing means reaching it; "fall" when it is
+    # already at or above it, and crossing means dropping below it.
+    direction: Literal["rise", "fall"] | None = None
 
 
 def _next_month(label: str, k: int = 1) -> str:
@@ -187,6 +190,7 @@ def forecast(
     result = Forecast(method, mov.currency, [(m.month, m.total.mrr_end) for m in months], points)
     if target is not None and first is not None:
         result.target = target
+        result.direction = "rise" if target >= last.total.mrr_end else "fall"
         for name, q in (("p10", 10), ("p50", 50), ("p90", 90)):
             v = np.percentile(first, q, method="inverted_cdf")
             result.crossing[name] = labels[int(v)] if np.isfinite(v) else None
@@ -273,7 +277,11 @@ def to_json(f: Forecast) -> dict[str, Any]:
             for p in f.points
         ],
         **(
-            {"target": major(f.target, f.currency), "crossing": f.crossing}
+            {
+                "target": major(f.target, f.currency),
+                "direction": f.direction,
+                "crossing": f.crossing,
+            }
             if f.target is not None
             else {}
         ),

@@ -42,7 +42,7 @@ def test_simulate_then_every_report(tmp_path: Path) -> None:
     r = runner.invoke(app, ["forecast", *common, "--target", str(target), "--png",
                             str(tmp_path / "f.png")])  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert "crossing" in r.stdout and (tmp_path / "f.png").exists()
+    assert "reaching" in r.stdout and "chance by" in r.stdout and (tmp_path / "f.png").exists()
     r = runner.invoke(app, ["backtest", *common, "--horizon", "3"])
     assert r.exit_code == 0 and "origins" in r.stdout
 
