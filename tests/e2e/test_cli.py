@@ -78,6 +78,7 @@ def cli(tmp_path: Path, migrated: Path) -> Run:
 
 
 def test_a_whole_session_from_the_terminal(cli: Run) -> None:
+    assert "no differences" in cli("db", "check").stdout
     assert "created" in cli("workspace", "create", "Acme", "--owner", "me@acme.test").stdout
     token = cli("token", "create", "--name", "laptop").stdout.strip()
     assert token.startswith("odt_") and len(token) > 40
