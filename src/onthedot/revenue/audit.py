@@ -30,11 +30,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from onthedot.revenue.events import Event, Normaliser, ShapeError, Subscription, before_state
+from onthedot.revenue.events import before_state
 from onthedot.revenue.fx import Rates
 from onthedot.revenue.movements import major
 from onthedot.revenue.mrr import Valuer
+from onthedot.revenue.normalised import Event, Subscription
 from onthedot.revenue.policy import Policy
+from onthedot.revenue.shapes import Normaliser, ShapeError
 from onthedot.revenue.state import ENDED, Ledger
 
 HOUR = 3600

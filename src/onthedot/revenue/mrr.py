@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
-from onthedot.revenue.events import Amount, Coupon, Discount, Item, Price, Subscription, paused_gc
+from onthedot.revenue.events import paused_gc
 from onthedot.revenue.fx import Rates, round_half_up
+from onthedot.revenue.normalised import Amount, Coupon, Discount, Item, Price, Subscription
 from onthedot.revenue.policy import Policy
 from onthedot.revenue.state import ENDED, Ledger
 

@@ -10,11 +10,12 @@ from typing import Any
 
 from onthedot.revenue import audit as audit_mod
 from onthedot.revenue import forecast as forecast_mod
-from onthedot.revenue.events import IngestResult, Subscription
+from onthedot.revenue.events import IngestResult
 from onthedot.revenue.fx import Rates
 from onthedot.revenue.movements import KINDS, Movements, compute_movements, major
 from onthedot.revenue.movements import to_json as movements_json
 from onthedot.revenue.mrr import Valuer, lines_at
+from onthedot.revenue.normalised import Subscription
 from onthedot.revenue.policy import Policy
 from onthedot.revenue.state import Ledger, build_ledger
 

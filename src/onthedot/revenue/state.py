@@ -13,7 +13,8 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from onthedot.revenue.events import Coupon, Discount, Event, Invoice, Subscription, paused_gc
+from onthedot.revenue.events import paused_gc
+from onthedot.revenue.normalised import Coupon, Discount, Event, Invoice, Subscription
 
 ENDED = frozenset({"canceled", "incomplete_expired"})
 
