@@ -80,10 +80,11 @@ def verify(
     signed = f"{t}.".encode() + payload
     ok = False
     for secret in secrets:
-        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        # Compare with every candidate, in constant time, so timing tells nothing.
+        expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode()
+        # Compare with every candidate, in constant time, so timing tells nothing; as bytes,
+        # because a forged header may carry characters compare_digest refuses in a str.
         for sig in signatures:
-            ok |= hmac.compare_digest(expected, sig)
+            ok |= hmac.compare_digest(expected, sig.encode("utf-8", "surrogateescape"))
     if not ok:
         raise SignatureMismatch("the Stripe-Signature does not match the payload")
     age = int(now.timestamp()) - t

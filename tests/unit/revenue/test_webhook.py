@@ -42,6 +42,7 @@ def test_any_of_several_secrets_and_signatures_is_enough() -> None:
         (sign(BODY + b" ", "whsec_a", T), SignatureMismatch),
         (sign(BODY, "whsec_a", T - 301), TimestampOutsideTolerance),
         (sign(BODY, "whsec_a", T + 301), TimestampOutsideTolerance),
+        (f"t={T},v1=\u00e9\u00e9", SignatureMismatch),  # a forged, non-ASCII signature
     ],
 )
 def test_refusals_say_why(header: str | None, error: type[Exception]) -> None:
