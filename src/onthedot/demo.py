@@ -100,6 +100,7 @@ async def _seed(session: AsyncSession, member: Member, now: dt.datetime) -> None
             posts_service.ItemInput(text="Part 2 replies to part 1."),
         ],
         mode=posts_service.Mode.CUSTOM,
-        at=now + dt.timedelta(minutes=5),
+        # On a whole minute, five or six minutes from now.
+        at=now.replace(second=0, microsecond=0) + dt.timedelta(minutes=6),
         now=now,
     )
