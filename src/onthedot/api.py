@@ -28,12 +28,13 @@ PROBLEM = "application/problem+json"
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {
-        "type": f"https://onthedot.dev/problems/{code}",
+        **extra,  # first, so context can never overwrite the standard members
+        # A relative reference (RFC 9457 allows one): no external page is promised.
+        "type": f"/problems/{code}",
         "title": title,
         "status": status,
         "code": code,
         "detail": detail,
-        **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
