@@ -40,11 +40,32 @@ class StripeEventInvalid(OnTheDotError):
     title = "Not a Stripe event"
 
 
+class StripeEventTooLarge(OnTheDotError):
+    status = 413
+    code = "payload_too_large"
+    title = "Request body too large"
+
+
+# Far above any Stripe event; keeps an unauthenticated endpoint from buffering without end.
+MAX_WEBHOOK_BYTES = 4 * 1024 * 1024
+
+
+async def _read_capped(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BYTES:
+            raise StripeEventTooLarge(
+                f"a Stripe event is at most {MAX_WEBHOOK_BYTES // (1024 * 1024)} MiB here"
+            )
+    return bytes(body)
+
+
 @router.post("/stripe/webhook")
 async def stripe_webhook(
     request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> dict[str, Any]:
-    body = await request.body()
+    body = await _read_capped(request)
     secret = settings.stripe_webhook_secret
     secrets = split_secrets(secret.get_secret_value()) if secret is not None else []
     verify(

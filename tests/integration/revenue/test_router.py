@@ -167,3 +167,11 @@ def _usd_only(e: dict[str, Any]) -> bool:
     obj = e["data"]["object"]
     cur = obj.get("currency")
     return cur in (None, "usd")
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read_whole(client: Any) -> None:
+    c, state = client
+    event = {**EVENT, "padding": "x" * (5 * 1024 * 1024)}
+    r = await c.post("/api/v1/stripe/webhook", **signed(event))
+    assert (r.status_code, r.json()["code"]) == (413, "payload_too_large")
+    assert await count(state) == 0
