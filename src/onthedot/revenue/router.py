@@ -127,8 +127,9 @@ OperatorDep = Annotated[Member, Depends(_operator)]
 
 
 async def _context(
-    session: SessionDep, member: Member, as_of: dt.datetime | None, currency: str | None
+    session: SessionDep, member: OperatorDep, as_of: AsOf = None, currency: Currency = None
 ) -> reports.Context:
+    """Every report's input: the stored events, read under the policy and as of a time."""
     rows = (await session.execute(select(StripeEvent.payload))).scalars().all()
     try:
         policy = Policy(reporting_currency=currency) if currency else Policy()
@@ -146,23 +147,18 @@ async def _context(
     return await run_in_threadpool(build)
 
 
+ContextDep = Annotated[reports.Context, Depends(_context)]
+
+
 @router.get("/revenue/mrr")
-async def revenue_mrr(
-    session: SessionDep, member: OperatorDep, as_of: AsOf = None, currency: Currency = None
-) -> dict[str, Any]:
-    ctx = await _context(session, member, as_of, currency)
+async def revenue_mrr(ctx: ContextDep) -> dict[str, Any]:
     return await run_in_threadpool(reports.mrr_report, ctx)
 
 
 @router.get("/revenue/movements", response_model=None)
 async def revenue_movements(
-    session: SessionDep,
-    member: OperatorDep,
-    as_of: AsOf = None,
-    currency: Currency = None,
-    format: Literal["json", "png"] = "json",
+    ctx: ContextDep, format: Literal["json", "png"] = "json"
 ) -> dict[str, Any] | Response:
-    ctx = await _context(session, member, as_of, currency)
     mov = await run_in_threadpool(reports.movements, ctx)
     if format == "png":
         return Response(await run_in_threadpool(charts.movements_png, mov), media_type="image/png")
@@ -170,15 +166,8 @@ async def revenue_movements(
 
 
 @router.post("/revenue/audit")
-async def revenue_audit_with_snapshot(
-    request: Request,
-    session: SessionDep,
-    member: OperatorDep,
-    as_of: AsOf = None,
-    currency: Currency = None,
-) -> dict[str, Any]:
+async def revenue_audit_with_snapshot(request: Request, ctx: ContextDep) -> dict[str, Any]:
     """The audit, against a snapshot of Stripe's subscriptions posted as the body (list JSON)."""
-    ctx = await _context(session, member, as_of, currency)
     try:
         snapshot = read_snapshot(json.loads(await request.body()))
     except (json.JSONDecodeError, ShapeError) as exc:
@@ -187,25 +176,18 @@ async def revenue_audit_with_snapshot(
 
 
 @router.get("/revenue/audit")
-async def revenue_audit(
-    session: SessionDep, member: OperatorDep, as_of: AsOf = None, currency: Currency = None
-) -> dict[str, Any]:
-    ctx = await _context(session, member, as_of, currency)
+async def revenue_audit(ctx: ContextDep) -> dict[str, Any]:
     return await run_in_threadpool(reports.audit_report, ctx, None)
 
 
 @router.get("/revenue/forecast", response_model=None)
 async def revenue_forecast(
-    session: SessionDep,
-    member: OperatorDep,
-    as_of: AsOf = None,
-    currency: Currency = None,
+    ctx: ContextDep,
     target: Annotated[float | None, Query(gt=0)] = None,
     horizon: Annotated[int, Query(ge=1, le=60)] = 12,
     method: Literal["components", "ets"] = "components",
     format: Literal["json", "png"] = "json",
 ) -> dict[str, Any] | Response:
-    ctx = await _context(session, member, as_of, currency)
     rep, f = await run_in_threadpool(reports.forecast_report, ctx, target, horizon, method)
     if format == "png":
         return Response(await run_in_threadpool(charts.forecast_png, f), media_type="image/png")
