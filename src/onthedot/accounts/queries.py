@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from onthedot.accounts.models import ApiToken, Membership, Role
+from onthedot.accounts.models import ApiToken, Membership, Role, User
 
 
 def token_by_hash(*, token_hash: str) -> Select[ApiToken, Role]:
@@ -18,3 +18,26 @@ def token_by_hash(*, token_hash: str) -> Select[ApiToken, Role]:
         )
         .where(ApiToken.token_hash == token_hash)
     )
+
+
+def membership_of(*, workspace_id: int, user_id: int) -> Select[Membership]:
+    return select(Membership).where(
+        Membership.workspace_id == workspace_id, Membership.user_id == user_id
+    )
+
+
+def members_of(*, workspace_id: int) -> Select[Membership, User]:
+    return (
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace_id)
+        .order_by(Membership.id)
+    )
+
+
+def tokens_of(*, workspace_id: int, user_id: int | None) -> Select[ApiToken]:
+    """A workspace's tokens, or one member's tokens in it."""
+    query = select(ApiToken).where(ApiToken.workspace_id == workspace_id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return query.order_by(ApiToken.id)

@@ -131,23 +131,14 @@ async def find_workspace(session: AsyncSession, *, ref: str) -> Workspace:
 
 
 async def membership(session: AsyncSession, *, workspace_id: int, user_id: int) -> Membership:
-    found = await session.scalar(
-        select(Membership).where(
-            Membership.workspace_id == workspace_id, Membership.user_id == user_id
-        )
-    )
+    found = await session.scalar(queries.membership_of(workspace_id=workspace_id, user_id=user_id))
     if found is None:
         raise NotFound(f"user {user_id} is not a member of this workspace")
     return found
 
 
 async def list_members(session: AsyncSession, *, member: Member) -> list[tuple[Membership, User]]:
-    rows = await session.execute(
-        select(Membership, User)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.workspace_id == member.workspace_id)
-        .order_by(Membership.id)
-    )
+    rows = await session.execute(queries.members_of(workspace_id=member.workspace_id))
     return [(m, u) for m, u in rows]
 
 
@@ -157,9 +148,7 @@ async def add_member(
     member.require_owner()
     user = await get_or_create_user(session, email=email, now=now)
     existing = await session.scalar(
-        select(Membership).where(
-            Membership.workspace_id == member.workspace_id, Membership.user_id == user.id
-        )
+        queries.membership_of(workspace_id=member.workspace_id, user_id=user.id)
     )
     if existing is not None:
         raise Conflict(f"{user.email} is already a member (role {existing.role.value})")
@@ -236,10 +225,10 @@ async def create_token(
 
 
 async def list_tokens(session: AsyncSession, *, member: Member) -> list[ApiToken]:
-    query = select(ApiToken).where(ApiToken.workspace_id == member.workspace_id)
-    if member.role != Role.OWNER:
-        query = query.where(ApiToken.user_id == member.user_id)
-    return list((await session.scalars(query.order_by(ApiToken.id))).all())
+    # Owners see every token of the workspace; others only their own.
+    user_id = None if member.role == Role.OWNER else member.user_id
+    query = queries.tokens_of(workspace_id=member.workspace_id, user_id=user_id)
+    return list((await session.scalars(query)).all())
 
 
 async def revoke_token(

@@ -99,7 +99,7 @@ async def store(
 
 async def get_media(session: AsyncSession, *, member: Member, media_id: int) -> Media:
     found = await session.scalar(
-        select(Media).where(Media.id == media_id, Media.workspace_id == member.workspace_id)
+        queries.media_by_ids(workspace_id=member.workspace_id, media_ids=[media_id])
     )
     if found is None:
         raise NotFound(f"media {media_id} not found")

@@ -43,6 +43,8 @@ QUEUED = (PostStatus.SCHEDULED, PostStatus.HELD)
 IN_FLIGHT = frozenset(
     {PostStatus.CLAIMED, PostStatus.PREPARED, PostStatus.PUBLISHING, PostStatus.RETRY_WAIT}
 )
+# Posts that may be deleted: any a broadcaster is not publishing right now.
+DELETABLE = frozenset(PostStatus) - IN_FLIGHT
 # Everything still ahead of its outcome, as shown in a channel's queue.
 PENDING = (*QUEUED, *sorted(IN_FLIGHT))
 

@@ -8,6 +8,7 @@ plan scans a table, so a change here is checked the moment it is made.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import Select, and_, func, or_, select, tuple_
 
@@ -15,6 +16,19 @@ from onthedot.posts.models import IN_FLIGHT, PENDING, QUEUED, Post, PostStatus
 
 # Floating posts that no longer move with the queue: in flight, done, or given up on.
 SETTLED = tuple(s for s in PostStatus if s not in (*QUEUED, PostStatus.DRAFT))
+
+
+def post_in_workspace(*, workspace_id: int, post_id: int) -> Select[Post]:
+    return select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id)
+
+
+def posts_by_ids(*, workspace_id: int, post_ids: Sequence[int]) -> Select[Post]:
+    return select(Post).where(Post.id.in_(post_ids), Post.workspace_id == workspace_id)
+
+
+def channel_of_post(*, workspace_id: int, post_id: int) -> Select[int]:
+    """Which channel's lock a change to this post must take."""
+    return select(Post.channel_id).where(Post.id == post_id, Post.workspace_id == workspace_id)
 
 
 def due_batch(*, horizon: dt.datetime, limit: int) -> Select[Post]:

@@ -161,9 +161,7 @@ async def reorder_queue(
         queue_version=body.queue_version,
         now=clock.now(),
     )
-    return [
-        PostOut.of(await service.get_post(session, member=member, post_id=p.id)) for p in ordered
-    ]
+    return [PostOut.of(p) for p in ordered]
 
 
 @router.post("/channels/{channel_id}/queue/shuffle", response_model=list[PostOut])
@@ -177,6 +175,4 @@ async def shuffle_queue(
         rng=random.Random(),  # noqa: S311 - a queue order, not a secret
         now=clock.now(),
     )
-    return [
-        PostOut.of(await service.get_post(session, member=member, post_id=p.id)) for p in ordered
-    ]
+    return [PostOut.of(p) for p in ordered]

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
@@ -31,10 +30,19 @@ from onthedot.errors import (
     PostNotEditable,
     ScheduleInPast,
 )
+from onthedot.media import queries as media_queries
 from onthedot.media.models import Media
 from onthedot.networks import Network, limits
 from onthedot.posts import queries, queue
-from onthedot.posts.models import EDITABLE, QUEUED, Post, PostItem, PostItemMedia, PostStatus
+from onthedot.posts.models import (
+    DELETABLE,
+    EDITABLE,
+    QUEUED,
+    Post,
+    PostItem,
+    PostItemMedia,
+    PostStatus,
+)
 
 MAX_CHANNELS_PER_POST = 50
 MAX_THREAD_ITEMS = 25
@@ -92,7 +100,7 @@ async def _load_media(
     if not wanted:
         return {}
     rows = await session.scalars(
-        select(Media).where(Media.id.in_(sorted(wanted)), Media.workspace_id == member.workspace_id)
+        media_queries.media_by_ids(workspace_id=member.workspace_id, media_ids=sorted(wanted))
     )
     found = {m.id: m for m in rows}
     missing = sorted(wanted - found.keys())
@@ -244,19 +252,31 @@ async def create_posts(
         if mode in (Mode.QUEUE, Mode.NEXT):
             await queue.reflow(session, channel=channel, now=now)
         posts.append(post)
-    return [await get_post(session, member=member, post_id=p.id) for p in posts]
+    return await get_posts(session, member=member, post_ids=[p.id for p in posts])
 
 
 async def get_post(session: AsyncSession, *, member: Member, post_id: int) -> Post:
     found = await session.scalar(
-        select(Post)
-        .where(Post.id == post_id, Post.workspace_id == member.workspace_id)
+        queries.post_in_workspace(workspace_id=member.workspace_id, post_id=post_id)
         .options(*_with_content())
         .execution_options(populate_existing=True)
     )
     if found is None:
         raise NotFound(f"post {post_id} not found")
     return found
+
+
+async def get_posts(
+    session: AsyncSession, *, member: Member, post_ids: Sequence[int]
+) -> list[Post]:
+    """Posts with their content, in the order of `post_ids`, in one round of queries."""
+    rows = await session.scalars(
+        queries.posts_by_ids(workspace_id=member.workspace_id, post_ids=post_ids)
+        .options(*_with_content())
+        .execution_options(populate_existing=True)
+    )
+    by_id = {p.id: p for p in rows}
+    return [by_id[i] for i in post_ids if i in by_id]
 
 
 async def list_posts(
@@ -302,20 +322,31 @@ async def queue_page(
     return channel, rows[:size], next_cursor
 
 
-async def _editable(session: AsyncSession, member: Member, post_id: int) -> tuple[Channel, Post]:
-    """Lock the post's channel and return both; refuse posts already being published."""
+async def _locked(
+    session: AsyncSession, member: Member, post_id: int, *, allowed: frozenset[PostStatus]
+) -> tuple[Channel, Post]:
+    """Take the lock of the post's channel, then read the post under it.
+
+    The read comes after the lock: a broadcaster may have claimed the post a moment ago.
+    """
     member.require_editor()
-    post = await get_post(session, member=member, post_id=post_id)
-    channel = await channels_service.lock_channel(
-        session, member=member, channel_id=post.channel_id
+    channel_id = await session.scalar(
+        queries.channel_of_post(workspace_id=member.workspace_id, post_id=post_id)
     )
-    # Re-read under the lock: a broadcaster may have claimed it a moment ago.
+    if channel_id is None:
+        raise NotFound(f"post {post_id} not found")
+    channel = await channels_service.lock_channel(session, member=member, channel_id=channel_id)
     post = await get_post(session, member=member, post_id=post_id)
-    if post.status not in EDITABLE:
+    if post.status not in allowed:
         raise PostNotEditable(
-            f"post {post_id} is {post.status.value}; only drafts and queued posts can be changed"
+            f"post {post_id} is {post.status.value}: it is being published. Drafts and queued "
+            "posts can be changed, and any post not being published can be deleted"
         )
     return channel, post
+
+
+async def _editable(session: AsyncSession, member: Member, post_id: int) -> tuple[Channel, Post]:
+    return await _locked(session, member, post_id, allowed=EDITABLE)
 
 
 async def update_post(
@@ -366,22 +397,7 @@ async def set_mode(
 async def delete_post(
     session: AsyncSession, *, member: Member, post_id: int, now: dt.datetime
 ) -> None:
-    member.require_editor()
-    post = await get_post(session, member=member, post_id=post_id)
-    channel = await channels_service.lock_channel(
-        session, member=member, channel_id=post.channel_id
-    )
-    post = await get_post(session, member=member, post_id=post_id)
-    if post.status not in EDITABLE and post.status not in (
-        PostStatus.SENT,
-        PostStatus.FAILED,
-        PostStatus.UNKNOWN,
-        PostStatus.MISSED,
-    ):
-        raise PostNotEditable(
-            f"post {post_id} is being published ({post.status.value}); it can be deleted once "
-            "it is sent or has failed"
-        )
+    channel, post = await _locked(session, member, post_id, allowed=DELETABLE)
     await session.delete(post)
     await session.flush()
     await queue.reflow(session, channel=channel, now=now)
@@ -446,7 +462,7 @@ async def reorder(
     ordered = [by_id[i] for i in post_ids]
     await queue.renumber(session, ordered, now=now)
     await queue.reflow(session, channel=channel, now=now)
-    return ordered
+    return await get_posts(session, member=member, post_ids=[p.id for p in ordered])
 
 
 async def shuffle(
@@ -457,4 +473,4 @@ async def shuffle(
     ordered = queue.shuffled(await queue.floating_posts(session, channel=channel, now=now), rng)
     await queue.renumber(session, ordered, now=now)
     await queue.reflow(session, channel=channel, now=now)
-    return ordered
+    return await get_posts(session, member=member, post_ids=[p.id for p in ordered])
