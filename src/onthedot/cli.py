@@ -20,6 +20,7 @@ from onthedot.channels import service as channels_service
 from onthedot.channels.schedule import Schedule, zone
 from onthedot.clock import SystemClock
 from onthedot.config import Settings
+from onthedot.console import fail, table
 from onthedot.crypto import generate_key
 from onthedot.db.engine import create_engine, create_sessionmaker
 from onthedot.errors import InvalidInput, NotFound, OnTheDotError
@@ -59,11 +60,6 @@ WorkspaceOpt = Annotated[
         help="Workspace id or name (optional when there is only one).",
     ),
 ]
-
-
-def fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -115,11 +111,7 @@ def _now() -> dt.datetime:
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> None:
-    cells = [[str(c) for c in r] for r in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    typer.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for r in cells:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    typer.echo(table(headers, rows))
 
 
 # --- run, db, secret -----------------------------------------------------------------------

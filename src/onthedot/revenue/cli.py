@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
-from onthedot.errors import InvalidInput, OnTheDotError
+from onthedot.console import one_line_errors, table
+from onthedot.errors import InvalidInput
 from onthedot.revenue import charts, reports
 from onthedot.revenue import forecast as forecast_mod
 from onthedot.revenue.audit import read_snapshot
@@ -49,11 +50,6 @@ SnapshotOpt = Annotated[
     Path | None,
     typer.Option("--snapshot", help="Stripe's list of subscriptions now (list API JSON)."),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 def _policy(path: Path | None, sets: list[str] | None, currency: str | None) -> Policy:
@@ -131,21 +127,11 @@ def _table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(nothing)"
     cols = list(rows[0])
-    cells = [[f"{r[c]:,.2f}" if isinstance(r[c], float) else str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
-
-
-def _run(fn: Any) -> None:
-    try:
-        fn()
-    except (OnTheDotError, ShapeError) as exc:
-        raise _fail(str(exc)) from None
+    return table(cols, [[r[c] for c in cols] for r in rows], numbers=True)
 
 
 @app.command()
+@one_line_errors(ShapeError)
 def mrr(
     events: EventsOpt,
     fmt: FormatOpt = "table",
@@ -156,19 +142,16 @@ def mrr(
     set_: SetOpt = None,
 ) -> None:
     """MRR now (or --as-of), by plan, customer and subscription item."""
-
-    def go() -> None:
-        ctx = _context(events, rates, currency, as_of, policy, set_)
-        rep = reports.mrr_report(ctx)
-        plans = [{"plan": p, "mrr": v} for p, v in rep["by_plan"].items()]
-        text = _table([*plans, {"plan": "TOTAL", "mrr": rep["mrr"]}])
-        text = f"MRR as of {rep['as_of']} ({rep['currency']}), {rep['customers']} customers\n{text}"
-        _emit(fmt, rep, rep["items"], text)
-
-    _run(go)
+    ctx = _context(events, rates, currency, as_of, policy, set_)
+    rep = reports.mrr_report(ctx)
+    plans = [{"plan": p, "mrr": v} for p, v in rep["by_plan"].items()]
+    text = _table([*plans, {"plan": "TOTAL", "mrr": rep["mrr"]}])
+    text = f"MRR as of {rep['as_of']} ({rep['currency']}), {rep['customers']} customers\n{text}"
+    _emit(fmt, rep, rep["items"], text)
 
 
 @app.command()
+@one_line_errors(ShapeError)
 def movements(
     events: EventsOpt,
     fmt: FormatOpt = "table",
@@ -180,20 +163,17 @@ def movements(
     png: PngOpt = None,
 ) -> None:
     """MRR movements per month (new, expansion, contraction, churn, reactivation, fx)."""
-
-    def go() -> None:
-        ctx = _context(events, rates, currency, as_of, policy, set_)
-        mov = reports.movements(ctx)
-        rep = reports.movements_report(ctx, mov)
-        rows = list(reports.movement_rows(mov))
-        _emit(fmt, rep, rows, _table([r for r in rows if r["plan"] == "*"]))
-        if png:
-            png.write_bytes(charts.movements_png(mov))
-
-    _run(go)
+    ctx = _context(events, rates, currency, as_of, policy, set_)
+    mov = reports.movements(ctx)
+    rep = reports.movements_report(ctx, mov)
+    rows = list(reports.movement_rows(mov))
+    _emit(fmt, rep, rows, _table([r for r in rows if r["plan"] == "*"]))
+    if png:
+        png.write_bytes(charts.movements_png(mov))
 
 
 @app.command()
+@one_line_errors(ShapeError)
 def audit(
     events: EventsOpt,
     snapshot: SnapshotOpt = None,
@@ -205,29 +185,26 @@ def audit(
     set_: SetOpt = None,
 ) -> None:
     """Missing or contradictory events, each with its MRR impact."""
-
-    def go() -> None:
-        ctx = _context(events, rates, currency, as_of, policy, set_)
-        snap = None
-        if snapshot is not None:
-            try:
-                snap = read_snapshot(json.loads(snapshot.read_text()))
-            except (OSError, json.JSONDecodeError) as exc:
-                raise InvalidInput(f"cannot read snapshot {snapshot}: {exc}") from exc
-        rep = reports.audit_report(ctx, snap)
-        rows = [{k: f[k] for k in ("at", "check", "customer", "subscription", "mrr_impact",
-                                    "current", "detail")} for f in rep["findings"]]  # fmt: skip
-        head = (
-            f"{len(rows)} findings over {rep['events_checked']} subscription events; MRR as of "
-            f"{rep['as_of']} over-reported by {rep['mrr_overreported']:,.2f} {rep['currency']}"
-        )
-        short = [{**r, "detail": r["detail"][:80]} for r in rows]
-        _emit(fmt, rep, rows, head + ("\n" + _table(short) if rows else ""))
-
-    _run(go)
+    ctx = _context(events, rates, currency, as_of, policy, set_)
+    snap = None
+    if snapshot is not None:
+        try:
+            snap = read_snapshot(json.loads(snapshot.read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InvalidInput(f"cannot read snapshot {snapshot}: {exc}") from exc
+    rep = reports.audit_report(ctx, snap)
+    rows = [{k: f[k] for k in ("at", "check", "customer", "subscription", "mrr_impact",
+                                "current", "detail")} for f in rep["findings"]]  # fmt: skip
+    head = (
+        f"{len(rows)} findings over {rep['events_checked']} subscription events; MRR as of "
+        f"{rep['as_of']} over-reported by {rep['mrr_overreported']:,.2f} {rep['currency']}"
+    )
+    short = [{**r, "detail": r["detail"][:80]} for r in rows]
+    _emit(fmt, rep, rows, head + ("\n" + _table(short) if rows else ""))
 
 
 @app.command()
+@one_line_errors(ShapeError)
 def forecast(
     events: EventsOpt,
     target: Annotated[
@@ -244,39 +221,36 @@ def forecast(
     png: PngOpt = None,
 ) -> None:
     """MRR forecast with 80% and 95% intervals, and when a target is crossed."""
-
-    def go() -> None:
-        if method not in ("components", "ets"):
-            raise InvalidInput("--method: components or ets")
-        ctx = _context(events, rates, currency, as_of, policy, set_)
-        rep, f = reports.forecast_report(ctx, target, horizon, method)  # type: ignore[arg-type]
-        rows = [
-            {"month": p["month"], "p50": p["p50"], "lo80": p["interval80"][0],
-             "hi80": p["interval80"][1], "lo95": p["interval95"][0], "hi95": p["interval95"][1],
-             **({"p_cross": p["p_cross"]} if "p_cross" in p else {})}
-            for p in rep["forecast"]
-        ]  # fmt: skip
-        text = _table(rows)
-        if "crossing" in rep:
-            c = rep["crossing"]
-            never = "not within the horizon"
-            what = (
-                f"reaching {rep['target']:,.2f}"
-                if rep["direction"] == "rise"
-                else f"MRR is at or above {rep['target']:,.2f}; falling below it"
-            )
-            text += (
-                f"\n{what}: 10% chance by {c['p10'] or never}, "
-                f"50% by {c['p50'] or never}, 90% by {c['p90'] or never}"
-            )
-        _emit(fmt, rep, rows, text)
-        if png:
-            png.write_bytes(charts.forecast_png(f))
-
-    _run(go)
+    if method not in ("components", "ets"):
+        raise InvalidInput("--method: components or ets")
+    ctx = _context(events, rates, currency, as_of, policy, set_)
+    rep, f = reports.forecast_report(ctx, target, horizon, method)  # type: ignore[arg-type]
+    rows = [
+        {"month": p["month"], "p50": p["p50"], "lo80": p["interval80"][0],
+         "hi80": p["interval80"][1], "lo95": p["interval95"][0], "hi95": p["interval95"][1],
+         **({"p_cross": p["p_cross"]} if "p_cross" in p else {})}
+        for p in rep["forecast"]
+    ]  # fmt: skip
+    text = _table(rows)
+    if "crossing" in rep:
+        c = rep["crossing"]
+        never = "not within the horizon"
+        what = (
+            f"reaching {rep['target']:,.2f}"
+            if rep["direction"] == "rise"
+            else f"MRR is at or above {rep['target']:,.2f}; falling below it"
+        )
+        text += (
+            f"\n{what}: 10% chance by {c['p10'] or never}, "
+            f"50% by {c['p50'] or never}, 90% by {c['p90'] or never}"
+        )
+    _emit(fmt, rep, rows, text)
+    if png:
+        png.write_bytes(charts.forecast_png(f))
 
 
 @app.command()
+@one_line_errors(ShapeError)
 def backtest(
     events: EventsOpt,
     horizon: Annotated[int, typer.Option("--horizon", min=1, max=24)] = 12,
@@ -290,25 +264,21 @@ def backtest(
     set_: SetOpt = None,
 ) -> None:
     """Rolling-origin backtest: interval coverage and error of the forecast."""
-
-    def go() -> None:
-        if method not in ("components", "ets"):
-            raise InvalidInput("--method: components or ets")
-        ctx = _context(events, rates, currency, as_of, policy, set_)
-        b = forecast_mod.backtest(
-            reports.movements(ctx),
-            horizon,
-            method,  # type: ignore[arg-type]
-            min_train,
-        )
-        rep = forecast_mod.backtest_json(b)
-        text = (
-            f"{b.origins} origins; 80% intervals held {b.coverage80:.0%} of outcomes, 95% held "
-            f"{b.coverage95:.0%}; median error {b.mape:.1f}%\n" + _table(rep["by_horizon"])
-        )
-        _emit(fmt, rep, rep["by_horizon"], text)
-
-    _run(go)
+    if method not in ("components", "ets"):
+        raise InvalidInput("--method: components or ets")
+    ctx = _context(events, rates, currency, as_of, policy, set_)
+    b = forecast_mod.backtest(
+        reports.movements(ctx),
+        horizon,
+        method,  # type: ignore[arg-type]
+        min_train,
+    )
+    rep = forecast_mod.backtest_json(b)
+    text = (
+        f"{b.origins} origins; 80% intervals held {b.coverage80:.0%} of outcomes, 95% held "
+        f"{b.coverage95:.0%}; median error {b.mape:.1f}%\n" + _table(rep["by_horizon"])
+    )
+    _emit(fmt, rep, rep["by_horizon"], text)
 
 
 @app.command()
