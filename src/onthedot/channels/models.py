@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onthedot.db.base import AUTOINCREMENT, Base, BigId, UTCDateTime
@@ -23,6 +23,8 @@ class Channel(Base):
     # Posting schedule in its JSON form: [{"days": ["mon", …], "times": ["08:00", …]}].
     schedule: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why onthedot paused the channel itself (the network revoked its access, say).
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Per-account text limit where the network sets it per server (a Mastodon instance).
     max_chars: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Fernet token of the network credentials (JSON); see onthedot.crypto.

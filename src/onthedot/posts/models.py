@@ -8,6 +8,7 @@ import enum
 from sqlalchemy import (
     Boolean,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -66,6 +67,10 @@ class Post(Base):
         Index(None, "channel_id", "id"),
         Index(None, "channel_id", "status", "id"),
         Index(None, "group_id"),
+        # The broadcaster: retries coming due, leases run out, a broadcaster's own claims.
+        Index(None, "status", "retry_at"),
+        Index(None, "status", "lease_until"),
+        Index(None, "claimed_by", "status"),
         # The database itself refuses two floating posts in one slot of a channel.
         Index(
             "uq_posts_channel_slot",
@@ -88,8 +93,22 @@ class Post(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     queue_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The fencing token of the broadcaster: bumped by every claim.
+    # The fencing token of the broadcaster: bumped by every claim (and by every change a
+    # person makes to a claimed post), and checked by every later state change.
     attempt: Mapped[int] = mapped_column(Integer, default=0)
+    # The broadcaster holding the claim, and until when; an expired lease is recovered.
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # In retry_wait: when to try again (due_at keeps the time the post was due).
+    retry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Tries that used up the retry budget (rate-limit waits do not count).
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The last try may have reached the network: ask it before trying again.
+    needs_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Why the post failed, is unknown or was missed, in words the user can act on.
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # When the post reached its outcome (sent, failed, unknown, missed).
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
@@ -114,6 +133,10 @@ class PostItem(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # Where the item landed once published: the network's id and public address.
+    network_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    network_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     post: Mapped[Post] = relationship(back_populates="items", lazy="raise")
     media: Mapped[list[PostItemMedia]] = relationship(
@@ -133,3 +156,49 @@ class PostItemMedia(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("post_items.id", ondelete="CASCADE"))
     media_id: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="RESTRICT"))
     position: Mapped[int] = mapped_column(Integer)
+
+
+class AttemptOutcome(enum.StrEnum):
+    SENT = "sent"  # the network confirmed the post
+    RETRY = "retry"  # a transient error; tried again later
+    RATE_LIMITED = "rate_limited"  # the network asked to wait; no try used up
+    FAILED = "failed"  # a permanent error
+    UNKNOWN = "unknown"  # reconciliation could not tell whether the post exists
+    FOUND = "found"  # reconciliation found the post on the network
+    NOT_FOUND = "not_found"  # reconciliation proved the post is not there
+
+
+class PublishAttempt(Base):
+    """One try at publishing a post (or at finding it after a crash), for the record."""
+
+    __tablename__ = "publish_attempts"
+    __table_args__ = (Index(None, "post_id", "id"), AUTOINCREMENT)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # The post's fencing token during this try.
+    attempt: Mapped[int] = mapped_column(Integer)
+    broadcaster: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # publish | reconcile
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[AttemptOutcome] = mapped_column(_enum(AttemptOutcome))
+    network_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Seconds between the post's due time and the network's answer (sent tries only).
+    lateness_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Broadcaster(Base):
+    """A running (or stopped) broadcaster process and its heartbeat."""
+
+    __tablename__ = "broadcasters"
+    __table_args__ = (Index(None, "heartbeat_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
