@@ -1,0 +1,806 @@
+"""The broadcaster: claims due posts ahead of time and publishes each at its due instant.
+
+How a post goes out:
+
+1. The loader claims the posts due within the prepare lead time, in batches (see
+   `queries`); each claim bumps the post's fencing token and gives it a lease.
+2. Each claimed post is prepared at once (`Adapter.prepare`: uploads, containers) and waits
+   on one timer heap for its due instant.
+3. At that instant it joins its channel's lane. A lane publishes one post at a time, in
+   queue order, so a channel's posts due together go out in order and one large account
+   holds one slot of the shared pool, not all of them.
+4. With a slot of the global and the per-network pool, the post is moved to `publishing`
+   (committed, fenced), then `Adapter.commit` is called: never before the due instant.
+5. The outcome (sent, retry_wait, failed, unknown) is written with an attempt record.
+
+A post found `publishing` after its broadcaster died is looked for on the network before
+anything is sent again (`Adapter.find`). Rate limits hold the account (or the network)
+until the reset without using up a try; transient errors back off with jitter until a
+deadline; permanent errors fail with the network's reason, and a revoked token pauses the
+channel. On a graceful stop, posts not yet publishing are handed back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import datetime as dt
+import heapq
+import itertools
+import logging
+import os
+import random
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Executable
+
+from onthedot.broadcaster import queries
+from onthedot.broadcaster.jobs import Loaded, lateness, load
+from onthedot.broadcaster.lock import SingleBroadcasterLock
+from onthedot.broadcaster.writer import Outcome, Writer
+from onthedot.clock import Clock
+from onthedot.config import Settings
+from onthedot.crypto import CredentialBox
+from onthedot.networks import Network
+from onthedot.networks.base import (
+    Adapter,
+    AuthRevoked,
+    CannotTell,
+    NetworkError,
+    Permanent,
+    Prepared,
+    Published,
+    RateLimited,
+    Transient,
+)
+from onthedot.posts.models import AttemptOutcome, PostStatus
+from onthedot.posts.models import Broadcaster as BroadcasterRow
+
+log = logging.getLogger("onthedot.broadcaster")
+
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 300.0
+DEFAULT_RATE_WAIT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    prepare_lead_s: float = 60.0
+    claim_batch: int = 1000
+    poll_s: float = 1.0
+    lease_s: float = 30.0
+    max_in_flight: int = 1000
+    max_held: int = 200_000
+    publish_timeout_s: float = 30.0
+    max_tries: int = 8
+    retry_deadline_s: float = 3600.0
+    heartbeat_s: float = 2.0
+    prepare_concurrency: int = 64
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Config:
+        return cls(
+            prepare_lead_s=settings.prepare_lead_s,
+            claim_batch=settings.claim_batch,
+            poll_s=settings.poll_s,
+            lease_s=settings.lease_s,
+            max_in_flight=settings.max_in_flight,
+            max_held=settings.max_held,
+            publish_timeout_s=settings.publish_timeout_s,
+            max_tries=settings.max_tries,
+            retry_deadline_s=settings.retry_deadline_s,
+            heartbeat_s=settings.heartbeat_s,
+        )
+
+
+@dataclass(eq=False, slots=True)
+class Held:
+    """A claimed post this broadcaster holds until it goes out or is handed back."""
+
+    post_id: int
+    channel_id: int
+    attempt: int
+    due_at: dt.datetime
+    fire_at: dt.datetime
+    order: tuple[dt.datetime, int, int]
+    tries: int
+    needs_check: bool
+    retry: bool
+    loaded: Loaded | None = None
+    problem: str | None = None
+    prepare: asyncio.Task[Prepared] | None = None
+    fired: bool = False
+    lease_until: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class Lane:
+    queue: list[Held] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+
+
+class Broadcaster:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        adapters: Mapping[Network, Adapter],
+        *,
+        clock: Clock,
+        config: Config | None = None,
+        box: CredentialBox | None = None,
+        media_dir: Path = Path("./media"),
+        rng: random.Random | None = None,
+        broadcaster_id: str | None = None,
+        on_channel_revoked: Callable[[int, str], Any] | None = None,
+    ) -> None:
+        self.config = config or Config()
+        self.id = (
+            broadcaster_id or f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        )
+        self._engine = engine
+        self._adapters = adapters
+        self._clock = clock
+        self._box = box
+        self._media_dir = media_dir
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self._on_revoked = on_channel_revoked
+        self._writer = Writer(
+            engine,
+            clock=clock,
+            lease_for_publishing=lambda now: (
+                now + dt.timedelta(seconds=self.config.publish_timeout_s + self.config.lease_s)
+            ),
+        )
+        self._heap: list[tuple[dt.datetime, int, Held]] = []
+        self._seq = itertools.count()
+        self._heap_changed = asyncio.Event()
+        self._lanes: dict[int, Lane] = {}
+        self._held: dict[int, Held] = {}
+        self._slots = asyncio.Semaphore(self.config.max_in_flight)
+        self._network_slots = {
+            network: asyncio.Semaphore(adapter.limits.network_in_flight)
+            for network, adapter in adapters.items()
+        }
+        self._prepare_slots = asyncio.Semaphore(self.config.prepare_concurrency)
+        self._blocked: dict[tuple[str, int | str], dt.datetime] = {}
+        self._stop = asyncio.Event()
+        self._stopping = False
+        self._timer: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._lock: SingleBroadcasterLock | None = None
+        self.stats: Counter[str] = Counter()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Register, take the SQLite lock where needed, and start the timer and writer."""
+        if self._engine.dialect.name == "sqlite":
+            self._lock = SingleBroadcasterLock.for_database(self._engine.url.database)
+            self._lock.acquire()
+        now = self._clock.now()
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(BroadcasterRow).values(
+                    id=self.id,
+                    host=socket.gethostname()[:255],
+                    pid=os.getpid(),
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
+        self._writer.start()
+        self._timer = asyncio.create_task(self._timer_loop(), name="broadcaster-timer")
+        log.info("broadcaster %s started", self.id)
+
+    async def run(self) -> None:
+        """Start, claim and publish until `request_stop`, then stop gracefully."""
+        await self.start()
+        loops = [
+            asyncio.create_task(self._every(self.config.poll_s, self.pump), name="loader"),
+            asyncio.create_task(
+                self._every(self.config.heartbeat_s, self.heartbeat), name="heartbeat"
+            ),
+        ]
+        try:
+            await self._stop.wait()
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            await self.shutdown()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def shutdown(self) -> None:
+        """Stop claiming, finish what is publishing, hand back the rest."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+            await asyncio.gather(self._timer, return_exceptions=True)
+        unfired = [held for _, _, held in self._heap]
+        self._heap.clear()
+        lanes = [lane.task for lane in self._lanes.values() if lane.task is not None]
+        # Lanes hand back what they have not started and finish what is publishing.
+        if lanes:
+            await asyncio.wait(lanes, timeout=self.config.publish_timeout_s + 5)
+        releases = [self._release(held) for held in unfired]
+        if releases:
+            await asyncio.gather(*releases)
+        await self._writer.close()
+        for task in list(self._background):
+            task.cancel()
+        now = self._clock.now()
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    update(BroadcasterRow)
+                    .where(BroadcasterRow.id == self.id)
+                    .values(stopped_at=now, heartbeat_at=now)
+                )
+        except (OperationalError, DBAPIError, OSError):
+            log.warning("could not record that broadcaster %s stopped", self.id)
+        if self._lock is not None:
+            self._lock.release()
+        log.info("broadcaster %s stopped", self.id)
+
+    async def _every(self, seconds: float, step: Callable[[], Any]) -> None:
+        while True:
+            try:
+                busy = await step()
+            except (OperationalError, DBAPIError, OSError) as exc:
+                # The database is unreachable for now; the pool reconnects on the next try.
+                log.warning("%s failed, retrying: %s", getattr(step, "__name__", step), exc)
+                self.stats["database_errors"] += 1
+                busy = False
+            if busy is True:
+                await asyncio.sleep(0)
+                continue
+            await self._clock.sleep_until(self._clock.now() + dt.timedelta(seconds=seconds))
+
+    # --- claiming -----------------------------------------------------------------------
+
+    async def pump(self) -> bool:
+        """One round of the loader; True when a batch was full (more may be waiting)."""
+        if self._stopping or len(self._held) >= self.config.max_held:
+            return False
+        now = self._clock.now()
+        horizon = now + dt.timedelta(seconds=self.config.prepare_lead_s)
+        lease_until = horizon + dt.timedelta(seconds=self.config.lease_s)
+        limit = self.config.claim_batch
+        full = False
+        for candidates, claim in (
+            (
+                queries.expired_channels(now=now, limit=limit),
+                lambda ids: queries.claim_expired(
+                    channel_ids=ids, now=now, me=self.id, lease_until=lease_until
+                ),
+            ),
+            (
+                queries.due_channels(horizon=horizon, limit=limit),
+                lambda ids: queries.claim_due(
+                    channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
+                ),
+            ),
+            (
+                queries.retry_channels(horizon=horizon, limit=limit),
+                lambda ids: queries.claim_retries(
+                    channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
+                ),
+            ),
+        ):
+            found = await self._claim(candidates, claim, now, lease_until)
+            full = full or found >= limit
+        return full
+
+    async def _claim(
+        self,
+        candidates: Executable,
+        claim: Callable[[Sequence[int]], Executable],
+        now: dt.datetime,
+        lease_until: dt.datetime,
+    ) -> int:
+        async with self._engine.begin() as conn:
+            wanted = list(dict.fromkeys(r[0] for r in await conn.execute(candidates)))
+            if not wanted:
+                return 0
+            locked = [r[0] for r in await conn.execute(queries.lock_channels(wanted))]
+            if not locked:
+                return 0
+            rows = (await conn.execute(claim(locked))).all()
+            jobs = await load(conn, rows, box=self._box, media_dir=self._media_dir)
+        for row in rows:
+            self._take(row, jobs[row.id], now, lease_until)
+        self.stats["claimed"] += len(rows)
+        return len(rows)
+
+    def _take(
+        self, row: Any, loaded: Loaded | str, now: dt.datetime, lease_until: dt.datetime
+    ) -> None:
+        fire_at = row.due_at if row.retry_at is None else max(row.due_at, row.retry_at)
+        held = Held(
+            post_id=row.id,
+            channel_id=row.channel_id,
+            attempt=row.attempt,
+            due_at=row.due_at,
+            fire_at=fire_at,
+            order=(fire_at, row.queue_position or 0, row.id),
+            tries=row.tries,
+            needs_check=row.needs_check,
+            retry=row.retry_at is not None,
+        )
+        if row.retry_at is None and row.due_at < now - dt.timedelta(seconds=1):
+            # Overdue and unclaimed: every broadcaster was down or behind. Out at once.
+            self.stats["overdue"] += 1
+            log.warning(
+                "post %s was overdue by %.1f s when claimed",
+                row.id,
+                (now - row.due_at).total_seconds(),
+            )
+        if isinstance(loaded, str):
+            held.problem = loaded
+        else:
+            adapter = self._adapters.get(loaded.job.network)
+            if adapter is None:
+                held.problem = (
+                    f"onthedot cannot publish to {loaded.job.network.value} yet: no adapter for "
+                    "it is installed"
+                )
+            else:
+                held.loaded = loaded
+                held.prepare = asyncio.create_task(self._prepare(adapter, held, loaded))
+                # Its error is handled when the post fires, or not at all if handed back.
+                held.prepare.add_done_callback(lambda t: t.cancelled() or t.exception())
+        held.lease_until = lease_until
+        self._held[held.post_id] = held
+        heapq.heappush(self._heap, (held.fire_at, next(self._seq), held))
+        self._heap_changed.set()
+
+    async def _prepare(self, adapter: Adapter, held: Held, loaded: Loaded) -> Prepared:
+        async with self._prepare_slots:
+            prepared = await asyncio.wait_for(
+                adapter.prepare(loaded.job), timeout=max(self.config.prepare_lead_s, 1.0)
+            )
+        # Fenced on `claimed`: a post already publishing (or taken away) is left as it is.
+        self._spawn(self._writer.transition("prepared", held.post_id, held.attempt))
+        return prepared
+
+    # --- timers and lanes ---------------------------------------------------------------
+
+    async def _timer_loop(self) -> None:
+        while True:
+            if not self._heap:
+                self._heap_changed.clear()
+                await self._heap_changed.wait()
+                continue
+            first = self._heap[0][0]
+            if first > self._clock.now():
+                self._heap_changed.clear()
+                sleeper = asyncio.ensure_future(self._clock.sleep_until(first))
+                changed = asyncio.ensure_future(self._heap_changed.wait())
+                try:
+                    await asyncio.wait({sleeper, changed}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    sleeper.cancel()
+                    changed.cancel()
+                continue
+            now = self._clock.now()
+            while self._heap and self._heap[0][0] <= now:
+                _, _, held = heapq.heappop(self._heap)
+                held.fired = True
+                self._enqueue(held)
+
+    def _enqueue(self, held: Held) -> None:
+        lane = self._lanes.get(held.channel_id)
+        if lane is None:
+            lane = self._lanes[held.channel_id] = Lane()
+        bisect.insort(lane.queue, held, key=lambda h: h.order)
+        if lane.task is None:
+            lane.task = asyncio.create_task(self._run_lane(held.channel_id, lane))
+
+    async def _run_lane(self, channel_id: int, lane: Lane) -> None:
+        try:
+            while lane.queue:
+                held = lane.queue.pop(0)
+                try:
+                    await self._publish(held)
+                except Exception:
+                    # A bug must not take the lane down: the post's lease runs out and it is
+                    # recovered (and looked for on the network) like after a crash.
+                    log.exception("post %s: unexpected error while publishing", held.post_id)
+                    self.stats["errors"] += 1
+                finally:
+                    self._forget(held)
+        finally:
+            lane.task = None
+            if not lane.queue and self._lanes.get(channel_id) is lane:
+                del self._lanes[channel_id]
+
+    # --- publishing ---------------------------------------------------------------------
+
+    async def _publish(self, held: Held) -> None:
+        if self._stopping:
+            await self._release(held)
+            return
+        if held.problem is not None or held.loaded is None or held.prepare is None:
+            await self._finish(held, PostStatus.FAILED, error=held.problem)
+            return
+        job = held.loaded.job
+        adapter = self._adapters[job.network]
+        now = self._clock.now()
+        blocked = max(
+            self._blocked.get(("account", held.channel_id), now),
+            self._blocked.get(("network", job.network.value), now),
+        )
+        if blocked > now:
+            # The account (or network) is rate-limited: wait for the reset, no try used up.
+            self.stats["rate_limit_waits"] += 1
+            await self._finish(held, PostStatus.RETRY_WAIT, retry_at=blocked)
+            return
+        try:
+            prepared = await held.prepare
+        except (NetworkError, TimeoutError) as exc:
+            await self._failed(held, adapter, _as_network_error(exc, preparing=True), [])
+            return
+        async with self._slots, self._network_slots[job.network]:
+            if self._stopping:
+                await self._release(held)
+                return
+            if not await self._writer.transition("publishing", held.post_id, held.attempt):
+                # Fenced out: another broadcaster took over, or a person paused the channel.
+                self.stats["fenced"] += 1
+                log.info(
+                    "post %s: no longer ours (attempt %s), skipped", held.post_id, held.attempt
+                )
+                return
+            held.lease_until = self._clock.now() + dt.timedelta(
+                seconds=self.config.publish_timeout_s + self.config.lease_s
+            )
+            if self._clock.now() < held.fire_at:
+                await self._clock.sleep_until(held.fire_at)
+            await self._send(held, adapter, prepared)
+
+    async def _send(self, held: Held, adapter: Adapter, prepared: Prepared) -> None:
+        assert held.loaded is not None
+        job = held.loaded.job
+        done = dict(held.loaded.done)
+        records: list[dict[str, Any]] = []
+        item_rows: list[dict[str, Any]] = []
+        reply_to: Published | None = None
+        first_sent: dt.datetime | None = None
+        timeout = self.config.publish_timeout_s
+        try:
+            for index, item in enumerate(job.items):
+                if item.position in done:
+                    reply_to = done[item.position]
+                    continue
+                if held.needs_check:
+                    started = self._clock.now()
+                    found = await asyncio.wait_for(adapter.find(job, item, reply_to), timeout)
+                    outcome = AttemptOutcome.FOUND if found else AttemptOutcome.NOT_FOUND
+                    records.append(self._record(held, "reconcile", started, outcome))
+                    self.stats["reconciled_" + outcome.value] += 1
+                    if found is not None:
+                        done[item.position] = reply_to = found
+                        item_rows.append(_item_row(item.item_id, found, self._clock.now()))
+                        continue
+                    # Not there: neither is anything after it (each item replies to the last).
+                    held.needs_check = False
+                started = self._clock.now()
+                if started < job.due_at:  # pragma: no cover - guarded above; belt and braces
+                    raise AssertionError(f"post {job.post_id} would go out early")
+                first_sent = first_sent or started
+                published = await asyncio.wait_for(
+                    adapter.commit(job, prepared, item, reply_to), timeout
+                )
+                self._note_rate(job.network, held.channel_id, published)
+                done[item.position] = reply_to = published
+                row = _item_row(item.item_id, published, self._clock.now())
+                if index < len(job.items) - 1:
+                    # The next item replies to this one: its record must survive a crash.
+                    await self._writer.items([*item_rows, row])
+                    item_rows.clear()
+                else:
+                    item_rows.append(row)
+        except CannotTell as exc:
+            records.append(
+                self._record(held, "reconcile", self._clock.now(), AttemptOutcome.UNKNOWN, exc)
+            )
+            self.stats["unknown"] += 1
+            message = (
+                f"onthedot lost track of this post while publishing it and "
+                f"{job.network.value} cannot tell whether it went out ({exc.message}). Check "
+                "the account, then resolve the post as sent or retry it."
+            )
+            await self._finish(
+                held, PostStatus.UNKNOWN, error=message, records=records, items=item_rows
+            )
+            return
+        except (NetworkError, TimeoutError) as exc:
+            error = _as_network_error(exc, preparing=False)
+            await self._failed(held, adapter, error, records, item_rows, first_sent)
+            return
+        records.append(
+            self._record(
+                held,
+                "publish",
+                first_sent or self._clock.now(),
+                AttemptOutcome.SENT,
+                status=reply_to.status if reply_to else None,
+                lateness_at=first_sent,
+            )
+        )
+        self.stats["sent"] += 1
+        await self._finish(held, PostStatus.SENT, records=records, items=item_rows)
+
+    async def _failed(
+        self,
+        held: Held,
+        adapter: Adapter,
+        error: NetworkError,
+        records: list[dict[str, Any]],
+        items: list[dict[str, Any]] | None = None,
+        started: dt.datetime | None = None,
+    ) -> None:
+        now = self._clock.now()
+        network = adapter.network.value
+        started = started or now
+        if isinstance(error, RateLimited):
+            reset = error.reset_at or now + dt.timedelta(seconds=DEFAULT_RATE_WAIT_S)
+            reset = max(reset, now)
+            key: tuple[str, int | str] = (
+                ("network", network) if error.scope == "network" else ("account", held.channel_id)
+            )
+            self._blocked[key] = max(self._blocked.get(key, reset), reset)
+            records.append(
+                self._record(held, "publish", started, AttemptOutcome.RATE_LIMITED, error)
+            )
+            self.stats["rate_limited"] += 1
+            await self._finish(
+                held,
+                PostStatus.RETRY_WAIT,
+                retry_at=reset,
+                records=records,
+                items=items,
+            )
+            return
+        if isinstance(error, Permanent):
+            records.append(self._record(held, "publish", started, AttemptOutcome.FAILED, error))
+            self.stats["failed"] += 1
+            message = f"{network} refused the post: {error.message}"
+            await self._finish(
+                held,
+                PostStatus.FAILED,
+                error=message,
+                records=records,
+                items=items,
+            )
+            if isinstance(error, AuthRevoked):
+                self._spawn(self._revoked(held.channel_id, f"{network}: {error.message}"))
+            return
+        assert isinstance(error, Transient)
+        tries = held.tries + 1
+        backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (tries - 1))
+        retry_at = now + dt.timedelta(seconds=backoff * self._rng.uniform(0.5, 1.0))
+        deadline = held.due_at + dt.timedelta(seconds=self.config.retry_deadline_s)
+        needs_check = held.needs_check or (error.maybe_sent and not adapter.idempotent)
+        records.append(self._record(held, "publish", started, AttemptOutcome.RETRY, error))
+        if tries >= self.config.max_tries or retry_at > deadline:
+            self.stats["failed"] += 1
+            status = PostStatus.UNKNOWN if needs_check else PostStatus.FAILED
+            if needs_check:
+                message = (
+                    f"{network} kept failing ({error.message}) and a try may have gone out: "
+                    f"gave up after {tries} tries. Check the account, then resolve the post "
+                    "as sent or retry it."
+                )
+            else:
+                message = f"{network} kept failing: {error.message} (gave up after {tries} tries)"
+            await self._finish(
+                held,
+                status,
+                error=message,
+                records=records,
+                items=items,
+                tries=tries,
+                needs_check=needs_check,
+            )
+            return
+        self.stats["retried"] += 1
+        await self._finish(
+            held,
+            PostStatus.RETRY_WAIT,
+            retry_at=retry_at,
+            error=f"{network}: {error.message}; trying again",
+            records=records,
+            items=items,
+            tries=tries,
+            needs_check=needs_check,
+        )
+
+    async def _finish(
+        self,
+        held: Held,
+        status: PostStatus,
+        *,
+        error: str | None = None,
+        retry_at: dt.datetime | None = None,
+        records: list[dict[str, Any]] | None = None,
+        items: list[dict[str, Any]] | None = None,
+        tries: int | None = None,
+        needs_check: bool | None = None,
+    ) -> None:
+        outcome = Outcome(
+            post_id=held.post_id,
+            attempt=held.attempt,
+            status=status,
+            now=self._clock.now(),
+            tries=held.tries if tries is None else tries,
+            retry_at=retry_at,
+            needs_check=held.needs_check if needs_check is None else needs_check,
+            last_error=error,
+            items=items or [],
+            records=records or [],
+        )
+        log.log(
+            logging.DEBUG if status == PostStatus.SENT else logging.INFO,
+            "post %s channel %s attempt %s: %s%s",
+            held.post_id,
+            held.channel_id,
+            held.attempt,
+            status.value,
+            f" ({error})" if error else "",
+        )
+        # Not awaited: the next post of the lane need not wait for this commit. Were the
+        # process to die first, the post stays `publishing` and is looked for on recovery.
+        self._spawn(self._writer.outcome(outcome))
+
+    async def _release(self, held: Held) -> None:
+        if held.prepare is not None and not held.prepare.done():
+            held.prepare.cancel()
+        self._forget(held)
+        await self._writer.transition("release", held.post_id, held.attempt)
+        self.stats["released"] += 1
+
+    async def _revoked(self, channel_id: int, reason: str) -> None:
+        if self._on_revoked is not None:
+            result = self._on_revoked(channel_id, reason)
+            if asyncio.iscoroutine(result):
+                await result
+
+    def _note_rate(self, network: Network, channel_id: int, published: Published) -> None:
+        rate = published.rate
+        if rate is not None and rate.remaining == 0 and rate.reset_at is not None:
+            key: tuple[str, int | str] = ("account", channel_id)
+            self._blocked[key] = max(self._blocked.get(key, rate.reset_at), rate.reset_at)
+
+    def _record(
+        self,
+        held: Held,
+        kind: str,
+        started: dt.datetime,
+        outcome: AttemptOutcome,
+        error: NetworkError | None = None,
+        *,
+        status: int | None = None,
+        lateness_at: dt.datetime | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "post_id": held.post_id,
+            "attempt": held.attempt,
+            "broadcaster": self.id,
+            "kind": kind,
+            "started_at": started,
+            "ended_at": self._clock.now(),
+            "outcome": outcome,
+            "network_status": error.status if error is not None else status,
+            "error_code": (error.code or type(error).__name__)[:64] if error is not None else None,
+            "error": error.message if error is not None else None,
+            "lateness_s": lateness(held.due_at, lateness_at) if lateness_at else None,
+        }
+
+    def _forget(self, held: Held) -> None:
+        if self._held.get(held.post_id) is held:
+            del self._held[held.post_id]
+
+    def _spawn(self, awaitable: Any) -> None:
+        task = asyncio.ensure_future(awaitable)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- liveness -----------------------------------------------------------------------
+
+    async def heartbeat(self) -> bool:
+        """Say this broadcaster is alive; end the leases of those that stopped saying so."""
+        now = self._clock.now()
+        stale = now - dt.timedelta(seconds=max(5 * self.config.heartbeat_s, 10.0))
+        async with self._engine.begin() as conn:
+            await conn.execute(queries.heartbeat(me=self.id, now=now))
+            dead = [r[0] for r in await conn.execute(queries.dead_broadcasters(stale_before=stale))]
+            if dead:
+                await conn.execute(queries.expire_leases_of(broadcaster_ids=dead, now=now))
+                await conn.execute(
+                    update(BroadcasterRow).where(BroadcasterRow.id.in_(dead)).values(stopped_at=now)
+                )
+                log.warning("broadcaster(s) %s stopped heartbeating; recovering their posts", dead)
+            await conn.execute(
+                queries.forget_broadcasters(stopped_before=now - dt.timedelta(days=7))
+            )
+            await self._renew_leases(conn, now)
+        return False
+
+    async def _renew_leases(self, conn: Any, now: dt.datetime) -> None:
+        """Extend the leases of held posts that would otherwise run out while they wait
+        (a long lane at 08:00, a slow preparation)."""
+        soon = now + dt.timedelta(seconds=self.config.lease_s / 2)
+        until = now + dt.timedelta(seconds=self.config.lease_s + self.config.publish_timeout_s)
+        by_attempt: dict[int, list[Held]] = {}
+        for held in self._held.values():
+            if held.lease_until is not None and held.lease_until < soon:
+                by_attempt.setdefault(held.attempt, []).append(held)
+        for attempt, group in by_attempt.items():
+            for start in range(0, len(group), 900):
+                chunk = group[start : start + 900]
+                await conn.execute(
+                    queries.renew_leases(
+                        ids=[h.post_id for h in chunk], attempt=attempt, lease_until=until
+                    )
+                )
+                for held in chunk:
+                    held.lease_until = until
+
+    # --- for tests and the demo ---------------------------------------------------------
+
+    @property
+    def held_count(self) -> int:
+        return len(self._held)
+
+    async def settle(self) -> None:
+        """Wait until everything due by now is published and written (tests use this)."""
+        for _ in range(10_000):
+            for _ in range(3):
+                await asyncio.sleep(0)
+            waiting = [lane.task for lane in self._lanes.values() if lane.task is not None]
+            waiting.extend(self._background)
+            if waiting:
+                await asyncio.wait(waiting)
+                continue
+            if self._heap and self._heap[0][0] <= self._clock.now():
+                continue
+            await self._writer.idle()
+            await asyncio.sleep(0)
+            if not self._background and not any(ln.task for ln in self._lanes.values()):
+                return
+        raise RuntimeError("the broadcaster did not settle")
+
+
+def _as_network_error(exc: BaseException, *, preparing: bool) -> NetworkError:
+    if isinstance(exc, NetworkError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        # A commit that timed out may have reached the network; a prepare never publishes.
+        what = "preparing" if preparing else "publishing"
+        return Transient(
+            f"the network did not answer in time while {what}", maybe_sent=not preparing
+        )
+    return Transient(f"unexpected error: {exc}", maybe_sent=not preparing)
+
+
+def _item_row(item_id: int, published: Published, at: dt.datetime) -> dict[str, Any]:
+    return {
+        "b_id": item_id,
+        "b_network_id": published.network_id,
+        "b_network_url": published.url,
+        "b_published_at": at,
+    }

@@ -1,0 +1,262 @@
+"""The broadcaster's statements: claims, recovery, fenced state changes.
+
+Claims lock channels, not posts. A broadcaster reads the oldest due posts, locks their
+channels with `FOR UPDATE SKIP LOCKED` (PostgreSQL; SQLite runs one broadcaster), then claims
+every due post of the channels it locked in one statement. So the posts of one channel due
+together are always claimed together, by one broadcaster, and go out in queue order; and two
+broadcasters never wait on each other's rows. Queue changes lock the same channel row, so a
+claim and an edit of one queue run one after the other.
+
+Every later state change names the fencing token (`attempt`) it expects: a broadcaster that
+stalled past its lease, or a post a person paused meanwhile, simply matches no row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import (
+    ColumnElement,
+    Delete,
+    Select,
+    Update,
+    bindparam,
+    case,
+    delete,
+    or_,
+    select,
+    update,
+)
+
+from onthedot.channels.models import Channel
+from onthedot.posts.models import Broadcaster, Post, PostItem, PostStatus
+
+# States in which a broadcaster owns a post and its lease matters.
+OWNED = (PostStatus.CLAIMED, PostStatus.PREPARED, PostStatus.PUBLISHING)
+# What a claim returns about each post.
+CLAIM_COLUMNS = (
+    Post.id,
+    Post.channel_id,
+    Post.workspace_id,
+    Post.attempt,
+    Post.status,
+    Post.due_at,
+    Post.retry_at,
+    Post.queue_position,
+    Post.tries,
+    Post.needs_check,
+)
+
+
+def due_channels(*, horizon: dt.datetime, limit: int) -> Select[int]:
+    """Channels of the oldest scheduled posts due up to `horizon`."""
+    return (
+        select(Post.channel_id)
+        .where(Post.status == PostStatus.SCHEDULED, Post.due_at <= horizon)
+        .order_by(Post.due_at, Post.id)
+        .limit(limit)
+    )
+
+
+def retry_channels(*, horizon: dt.datetime, limit: int) -> Select[int]:
+    """Channels of the posts whose retry comes due up to `horizon`."""
+    return (
+        select(Post.channel_id)
+        .where(Post.status == PostStatus.RETRY_WAIT, Post.retry_at <= horizon)
+        .order_by(Post.retry_at, Post.id)
+        .limit(limit)
+    )
+
+
+def expired_channels(*, now: dt.datetime, limit: int) -> Select[int]:
+    """Channels of posts whose broadcaster's lease ran out (it died or stalled)."""
+    return (
+        select(Post.channel_id)
+        .where(Post.status.in_(OWNED), Post.lease_until <= now)
+        .order_by(Post.lease_until)
+        .limit(limit)
+    )
+
+
+def lock_channels(channel_ids: Sequence[int]) -> Select[int]:
+    """The channels no one else holds right now; held ones are left for the next round."""
+    return (
+        select(Channel.id)
+        .where(Channel.id.in_(channel_ids))
+        .order_by(Channel.id)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _claim_values(*, me: str, lease_until: dt.datetime) -> dict[str, object]:
+    return {
+        "attempt": Post.attempt + 1,
+        "claimed_by": me,
+        "lease_until": lease_until,
+    }
+
+
+def claim_due(
+    *, channel_ids: Sequence[int], horizon: dt.datetime, me: str, lease_until: dt.datetime
+) -> Update:
+    chosen = select(Post.id).where(
+        Post.channel_id.in_(channel_ids),
+        Post.status == PostStatus.SCHEDULED,
+        Post.due_at <= horizon,
+    )
+    return (
+        update(Post)
+        .where(Post.id.in_(chosen.scalar_subquery()))
+        .values(status=PostStatus.CLAIMED, **_claim_values(me=me, lease_until=lease_until))
+        .returning(*CLAIM_COLUMNS)
+    )
+
+
+def claim_retries(
+    *, channel_ids: Sequence[int], horizon: dt.datetime, me: str, lease_until: dt.datetime
+) -> Update:
+    chosen = select(Post.id).where(
+        Post.channel_id.in_(channel_ids),
+        Post.status == PostStatus.RETRY_WAIT,
+        Post.retry_at <= horizon,
+    )
+    return (
+        update(Post)
+        .where(Post.id.in_(chosen.scalar_subquery()))
+        .values(status=PostStatus.CLAIMED, **_claim_values(me=me, lease_until=lease_until))
+        .returning(*CLAIM_COLUMNS)
+    )
+
+
+def claim_expired(
+    *, channel_ids: Sequence[int], now: dt.datetime, me: str, lease_until: dt.datetime
+) -> Update:
+    """Take over posts whose lease ran out.
+
+    A post found `publishing` may or may not have reached the network: it stays publishing
+    and is marked to be looked for before anything is sent again.
+    """
+    chosen = select(Post.id).where(
+        Post.channel_id.in_(channel_ids),
+        Post.status.in_(OWNED),
+        Post.lease_until <= now,
+    )
+    was_publishing = Post.status == PostStatus.PUBLISHING
+    return (
+        update(Post)
+        .where(Post.id.in_(chosen.scalar_subquery()))
+        .values(
+            status=case((was_publishing, PostStatus.PUBLISHING), else_=PostStatus.CLAIMED),
+            needs_check=case((was_publishing, True), else_=Post.needs_check),
+            **_claim_values(me=me, lease_until=lease_until),
+        )
+        .returning(*CLAIM_COLUMNS)
+    )
+
+
+def _fenced(ids: Sequence[int], attempt: int, states: Sequence[PostStatus]) -> ColumnElement[bool]:
+    return (Post.id.in_(ids)) & (Post.attempt == attempt) & (Post.status.in_(states))
+
+
+def to_prepared(*, ids: Sequence[int], attempt: int, now: dt.datetime) -> Update:
+    return (
+        update(Post)
+        .where(_fenced(ids, attempt, (PostStatus.CLAIMED,)))
+        .values(status=PostStatus.PREPARED, updated_at=now)
+        .returning(Post.id)
+    )
+
+
+def to_publishing(
+    *, ids: Sequence[int], attempt: int, now: dt.datetime, lease_until: dt.datetime
+) -> Update:
+    """The one write before the network call; a post that misses it is not published."""
+    return (
+        update(Post)
+        .where(_fenced(ids, attempt, OWNED))
+        .values(status=PostStatus.PUBLISHING, lease_until=lease_until, updated_at=now)
+        .returning(Post.id)
+    )
+
+
+def release(*, ids: Sequence[int], attempt: int, now: dt.datetime) -> Update:
+    """Hand claimed posts back (a graceful stop): to the queue, or to their retry wait."""
+    return (
+        update(Post)
+        .where(_fenced(ids, attempt, (PostStatus.CLAIMED, PostStatus.PREPARED)))
+        .values(
+            status=case(
+                (Post.retry_at.is_(None), PostStatus.SCHEDULED), else_=PostStatus.RETRY_WAIT
+            ),
+            claimed_by=None,
+            lease_until=None,
+            updated_at=now,
+        )
+        .returning(Post.id)
+    )
+
+
+def finish() -> Update:
+    """A post's outcome, one row per parameter set (executemany), fenced on its attempt."""
+    return (
+        update(Post)
+        .where(
+            Post.id == bindparam("b_id"),
+            Post.attempt == bindparam("b_attempt"),
+            # Spelled out: an expanding IN cannot be used with executemany.
+            or_(*(Post.status == state for state in OWNED)),
+        )
+        .values(
+            status=bindparam("b_status", type_=Post.status.type),
+            retry_at=bindparam("b_retry_at", type_=Post.retry_at.type),
+            tries=bindparam("b_tries", type_=Post.tries.type),
+            needs_check=bindparam("b_needs_check", type_=Post.needs_check.type),
+            last_error=bindparam("b_last_error", type_=Post.last_error.type),
+            finished_at=bindparam("b_finished_at", type_=Post.finished_at.type),
+            claimed_by=None,
+            lease_until=None,
+            updated_at=bindparam("b_now", type_=Post.updated_at.type),
+        )
+    )
+
+
+def renew_leases(*, ids: Sequence[int], attempt: int, lease_until: dt.datetime) -> Update:
+    return update(Post).where(_fenced(ids, attempt, OWNED)).values(lease_until=lease_until)
+
+
+def item_published() -> Update:
+    """Where an item landed. Not fenced: it is a fact about the network, whoever owns it."""
+    return (
+        update(PostItem)
+        .where(PostItem.id == bindparam("b_id"))
+        .values(
+            network_id=bindparam("b_network_id", type_=PostItem.network_id.type),
+            network_url=bindparam("b_network_url", type_=PostItem.network_url.type),
+            published_at=bindparam("b_published_at", type_=PostItem.published_at.type),
+        )
+    )
+
+
+def heartbeat(*, me: str, now: dt.datetime) -> Update:
+    return update(Broadcaster).where(Broadcaster.id == me).values(heartbeat_at=now)
+
+
+def dead_broadcasters(*, stale_before: dt.datetime) -> Select[str]:
+    """Broadcasters that stopped heartbeating without saying they stopped."""
+    return select(Broadcaster.id).where(
+        Broadcaster.heartbeat_at < stale_before, Broadcaster.stopped_at.is_(None)
+    )
+
+
+def expire_leases_of(*, broadcaster_ids: Sequence[str], now: dt.datetime) -> Update:
+    """End the leases of a dead broadcaster's posts now, so they are recovered at once."""
+    return (
+        update(Post)
+        .where(Post.claimed_by.in_(broadcaster_ids), Post.status.in_(OWNED))
+        .values(lease_until=now)
+    )
+
+
+def forget_broadcasters(*, stopped_before: dt.datetime) -> Delete:
+    return delete(Broadcaster).where(Broadcaster.heartbeat_at < stopped_before)

@@ -1,0 +1,115 @@
+"""Fixtures for the broadcaster: a fake network, a broadcaster on it, and post makers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from onthedot.broadcaster.engine import Broadcaster, Config
+from onthedot.channels import service as channels
+from onthedot.clock import FrozenClock
+from onthedot.networks import Network
+from onthedot.posts import service as posts
+from onthedot.posts.models import Post, PostItem, PublishAttempt
+from onthedot.posts.service import ItemInput, Mode
+from tests.conftest import Team
+from tests.integration.broadcaster.fake import FakeNetwork
+
+Maker = async_sessionmaker[AsyncSession]
+
+
+@dataclass
+class World:
+    maker: Maker
+    engine: AsyncEngine
+    clock: FrozenClock
+    team: Team
+    net: FakeNetwork
+    revoked: list[tuple[int, str]]
+
+    def broadcaster(self, **config: object) -> Broadcaster:
+        defaults: dict[str, object] = {"prepare_lead_s": 60.0, "lease_s": 30.0}
+        defaults.update(config)
+        return Broadcaster(
+            self.engine,
+            {Network.SANDBOX: self.net},
+            clock=self.clock,
+            config=Config(**defaults),  # type: ignore[arg-type]
+            rng=random.Random(7),
+            on_channel_revoked=lambda cid, why: self.revoked.append((cid, why)),
+        )
+
+    async def channel(self, handle: str = "@a", schedule: str = "daily 08:00") -> int:
+        async with self.maker() as s, s.begin():
+            ch = await channels.create_channel(
+                s,
+                member=self.team.owner.member,
+                network=Network.SANDBOX,
+                handle=handle,
+                timezone="UTC",
+                schedule=schedule,
+                now=self.clock.now(),
+            )
+            return ch.id
+
+    async def post(self, channel_id: int, at: dt.datetime, *texts: str) -> int:
+        async with self.maker() as s, s.begin():
+            (post,) = await posts.create_posts(
+                s,
+                member=self.team.owner.member,
+                channel_ids=[channel_id],
+                items=[ItemInput(text=t) for t in (texts or ("hello",))],
+                mode=Mode.CUSTOM,
+                at=at,
+                now=self.clock.now(),
+            )
+            return post.id
+
+    async def get(self, post_id: int) -> Post:
+        async with self.maker() as s:
+            found = await s.get(Post, post_id)
+            assert found is not None
+            return found
+
+    async def items(self, post_id: int) -> list[PostItem]:
+        async with self.maker() as s:
+            rows = await s.scalars(
+                select(PostItem).where(PostItem.post_id == post_id).order_by(PostItem.position)
+            )
+            return list(rows)
+
+    async def attempts(self, post_id: int) -> list[PublishAttempt]:
+        async with self.maker() as s:
+            rows = await s.scalars(
+                select(PublishAttempt)
+                .where(PublishAttempt.post_id == post_id)
+                .order_by(PublishAttempt.id)
+            )
+            return list(rows)
+
+
+@pytest.fixture
+async def world(sessionmaker: Maker, engine: AsyncEngine, clock: FrozenClock, team: Team) -> World:
+    return World(sessionmaker, engine, clock, team, FakeNetwork(clock=clock), [])
+
+
+@pytest.fixture
+async def running(world: World) -> AsyncIterator[Callable[..., Awaitable[Broadcaster]]]:
+    """Start broadcasters that are shut down at the end of the test."""
+    started: list[Broadcaster] = []
+
+    async def start(**config: object) -> Broadcaster:
+        b = world.broadcaster(**config)
+        await b.start()
+        started.append(b)
+        return b
+
+    yield start
+    for b in started:
+        await b.shutdown()
