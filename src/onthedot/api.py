@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -79,18 +80,41 @@ def create_app(
     clock: Clock | None = None,
     engine: AsyncEngine | None = None,
     box: CredentialBox | None = None,
+    with_broadcaster: bool = False,
+    with_sandbox: bool = False,
 ) -> FastAPI:
-    """Build the app. Tests pass their own clock and engine; `onthedot run` passes nothing."""
+    """Build the app. Tests pass their own clock and engine; `onthedot run` passes nothing.
+
+    `onthedot run` also runs the broadcaster in the same process (`with_broadcaster`) and
+    serves the sandbox network at /sandbox (`with_sandbox`).
+    """
     owned_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     # Refuses to start without a key outside the demo, with a message that says how to fix it.
     box = box or credential_box(settings)
+    the_clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned_engine:
-            await engine.dispose()
+        running: asyncio.Task[None] | None = None
+        broadcaster = None
+        if with_broadcaster:
+            from onthedot.broadcaster.service import create_broadcaster
+
+            broadcaster = create_broadcaster(settings, engine=engine, clock=the_clock, box=box)
+            await broadcaster.start()
+            running = asyncio.create_task(broadcaster.run(started=True))
+        try:
+            yield
+        finally:
+            if broadcaster is not None and running is not None:
+                # Stop claiming, finish what is publishing, hand back the rest.
+                broadcaster.request_stop()
+                await running
+                for adapter in set(broadcaster.adapters.values()):
+                    await adapter.aclose()
+            if owned_engine:
+                await engine.dispose()
 
     app = FastAPI(
         title="onthedot",
@@ -99,7 +123,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
+    app.state.clock = the_clock
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.box = box
@@ -109,11 +133,21 @@ def create_app(
     for router in (accounts_router, channels_router, posts_router, media_router, revenue_router):
         app.include_router(router, prefix="/api/v1")
 
+    if with_sandbox:
+        from onthedot.sandbox.app import create_sandbox_app
+
+        app.mount("/sandbox", create_sandbox_app(clock=the_clock))
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> str:
+        sandbox = (
+            "<p>Watch posts land on the sandbox network: <a href='/sandbox/'>/sandbox/</a>.</p>"
+            if with_sandbox
+            else ""
+        )
         return (
             "<!doctype html><title>onthedot</title><h1>onthedot</h1>"
-            "<p>The API is at <a href='/docs'>/docs</a> (OpenAPI).</p>"
+            "<p>The API is at <a href='/docs'>/docs</a> (OpenAPI).</p>" + sandbox
         )
 
     @app.get("/healthz", include_in_schema=False)

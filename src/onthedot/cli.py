@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import sys
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onthedot.accounts import service as accounts_service
 from onthedot.accounts.models import Membership, Role, Workspace
 from onthedot.accounts.service import Member
+from onthedot.broadcaster.cli import broadcaster as broadcaster_command
 from onthedot.channels import service as channels_service
 from onthedot.channels.schedule import Schedule, zone
 from onthedot.clock import SystemClock
@@ -28,6 +31,7 @@ from onthedot.networks import Network
 from onthedot.posts import service as posts_service
 from onthedot.posts.models import Post, PostStatus
 from onthedot.revenue.cli import app as revenue_app
+from onthedot.sandbox.cli import sandbox_app
 
 T = TypeVar("T")
 
@@ -48,8 +52,10 @@ for sub, name in (
     (queue_app, "queue"),
     (secret_app, "secret"),
     (revenue_app, "revenue"),
+    (sandbox_app, "sandbox"),
 ):
     app.add_typer(sub, name=name)
+app.command("broadcaster")(broadcaster_command)
 
 WorkspaceOpt = Annotated[
     str | None,
@@ -125,7 +131,8 @@ def run(
         bool | None, typer.Option("--demo/--no-demo", help="Create and use the demo workspace.")
     ] = None,
 ) -> None:
-    """Migrate the database and start onthedot (API and web on one port)."""
+    """Migrate the database and start onthedot: the API, the broadcaster and the sandbox
+    network, on one port."""
     import uvicorn
 
     from onthedot.api import create_app
@@ -135,12 +142,25 @@ def run(
     overrides: dict[str, Any] = {}
     if demo is not None:
         overrides["demo"] = demo
+    # The address goes into the settings too: the broadcaster reaches the mounted sandbox there.
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
     settings = Settings(**overrides)
-    host = host or settings.host
-    port = port or settings.port
+    host, port = settings.host, settings.port
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # One line per request from the HTTP client would drown the broadcaster's own lines.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         migrate.upgrade(settings.database_url)
-        application = create_app(settings)
+        application = create_app(
+            settings,
+            with_broadcaster=settings.broadcaster,
+            with_sandbox=settings.sandbox_url is None,
+        )
     except OnTheDotError as exc:
         raise fail(exc.detail) from None
     if settings.demo:
@@ -156,7 +176,15 @@ def run(
         typer.echo(
             f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/channels"
         )
-    uvicorn.run(application, host=host, port=port, log_level=settings.log_level)
+    # Keep-alive longer than the HTTP client's own pool expiry, so the broadcaster's calls to
+    # the mounted sandbox never race the server closing an idle connection.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        timeout_keep_alive=75,
+    )
 
 
 @db_app.command("upgrade")
@@ -342,13 +370,14 @@ def channel_ls(workspace: WorkspaceOpt = None) -> None:
                     c.timezone,
                     "paused" if c.paused else "active",
                     str(Schedule.from_json(c.schedule)) or "(no times)",
+                    c.paused_reason or "",
                 ]
                 for c in page
             ]
             if cursor is None:
                 return rows
 
-    _table(["ID", "NETWORK", "HANDLE", "ZONE", "STATE", "SCHEDULE"], _run(work))
+    _table(["ID", "NETWORK", "HANDLE", "ZONE", "STATE", "SCHEDULE", "PAUSED BECAUSE"], _run(work))
 
 
 @channel_app.command("schedule")
@@ -369,18 +398,45 @@ def channel_schedule(
     typer.echo(f"channel {channel_id} posts at: {_run(work) or '(no times)'}")
 
 
+class PastPinned(StrEnum):
+    PUBLISH = "publish"
+    MISSED = "missed"
+
+
 @channel_app.command("pause")
 def channel_pause(
     channel_id: int,
     resume: Annotated[bool, typer.Option("--resume", help="Resume instead.")] = False,
+    past_pinned: Annotated[
+        PastPinned | None,
+        typer.Option(
+            "--past-pinned",
+            help=(
+                "With --resume: pinned posts whose time passed while paused go out at once "
+                "(publish) or are marked missed. Default: ONTHEDOT_RESUME_PAST_PINNED."
+            ),
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Pause a channel (its queued posts wait), or resume it with --resume."""
+    """Pause a channel (its posts wait, claimed ones too), or resume it with --resume."""
+    if past_pinned is not None and not resume:
+        raise fail("--past-pinned is for --resume: it decides what resuming does")
+    settings = Settings()
 
     async def work(session: AsyncSession) -> None:
         owner = await _owner_of(session, workspace)
-        action = channels_service.resume if resume else channels_service.pause
-        await action(session, member=owner, channel_id=channel_id, now=_now())
+        if resume:
+            await channels_service.resume(
+                session,
+                member=owner,
+                channel_id=channel_id,
+                now=_now(),
+                past_pinned=past_pinned.value if past_pinned is not None else None,
+                settings=settings,
+            )
+        else:
+            await channels_service.pause(session, member=owner, channel_id=channel_id, now=_now())
 
     _run(work)
     typer.echo(f"channel {channel_id} {'resumed' if resume else 'paused'}")
@@ -461,17 +517,87 @@ def post_ls(
                 p.status.value,
                 p.due_at.isoformat() if p.due_at else "-",
                 _snippet(p),
+                _shorten(p.last_error or "", 72) if p.status in _OUTCOME_SHOWN else "",
             ]
             for p in posts
         ]
 
-    _table(["ID", "CHANNEL", "STATUS", "DUE (UTC)", "TEXT"], _run(work))
+    _table(["ID", "CHANNEL", "STATUS", "DUE (UTC)", "TEXT", "LAST ERROR"], _run(work))
+
+
+# Posts whose last error is the news: what went wrong, so the user can act on it.
+_OUTCOME_SHOWN = frozenset({PostStatus.FAILED, PostStatus.UNKNOWN, PostStatus.MISSED})
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text[: width - 1] + "…" if len(text) > width else text
 
 
 def _snippet(post: Post, width: int = 48) -> str:
     text = post.items[0].text.replace("\n", " ") if post.items else ""
     more = f" (+{len(post.items) - 1})" if len(post.items) > 1 else ""
     return (text[: width - 1] + "…" if len(text) > width else text) + more
+
+
+@post_app.command("attempts")
+def post_attempts(post_id: int, limit: int = 50, workspace: WorkspaceOpt = None) -> None:
+    """A post's publish attempts, newest first."""
+
+    async def work(session: AsyncSession) -> list[list[Any]]:
+        owner = await _owner_of(session, workspace)
+        attempts, _ = await posts_service.list_attempts(
+            session, member=owner, post_id=post_id, cursor=None, limit=limit
+        )
+        return [
+            [
+                a.id,
+                a.attempt,
+                a.kind,
+                a.started_at.isoformat(timespec="seconds"),
+                a.outcome.value,
+                a.network_status if a.network_status is not None else "-",
+                f"{a.lateness_s:.1f}" if a.lateness_s is not None else "-",
+                _shorten(" ".join(filter(None, (a.error_code, a.error))), 70) or "-",
+            ]
+            for a in attempts
+        ]
+
+    rows = _run(work)
+    if not rows:
+        typer.echo(f"post {post_id} has no publish attempts yet")
+        return
+    _table(["ID", "ATTEMPT", "KIND", "STARTED (UTC)", "OUTCOME", "HTTP", "LATE (S)", "ERROR"], rows)
+
+
+@post_app.command("resolve")
+def post_resolve(
+    post_id: int,
+    sent: Annotated[
+        bool, typer.Option("--sent", help="You found it on the network: mark it sent.")
+    ] = False,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="It is not there: publish it again at once.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Settle a post in unknown (--sent or --retry) or failed (--retry)."""
+    if sent == retry:
+        raise fail("give either --sent (it is on the network) or --retry (publish it again)")
+    outcome: posts_service.Resolution = "sent" if sent else "retry"
+
+    async def work(session: AsyncSession) -> Post:
+        owner = await _owner_of(session, workspace)
+        return await posts_service.resolve(
+            session, member=owner, post_id=post_id, outcome=outcome, now=_now()
+        )
+
+    post = _run(work)
+    if outcome == "sent":
+        typer.echo(f"post {post.id} marked sent")
+    else:
+        due = post.due_at.isoformat() if post.due_at else "-"
+        typer.echo(f"post {post.id} scheduled again, due {due} (at once)")
 
 
 @post_app.command("rm")

@@ -11,8 +11,10 @@ from onthedot.accounts import service as accounts_service
 from onthedot.accounts.models import ApiToken, Membership, Role, Workspace
 from onthedot.accounts.service import Member
 from onthedot.channels import service as channels_service
+from onthedot.channels.models import Channel
 from onthedot.networks import Network
 from onthedot.posts import service as posts_service
+from onthedot.posts.models import Post, PostStatus
 
 DEMO_WORKSPACE = "Demo"
 DEMO_EMAIL = "demo@onthedot.local"
@@ -41,6 +43,12 @@ async def ensure_demo(session: AsyncSession, *, now: dt.datetime) -> tuple[Works
         await _seed(
             session, Member(user_id=owner.id, workspace_id=workspace.id, role=Role.OWNER), now
         )
+    await _upcoming(
+        session,
+        Member(user_id=owner.id, workspace_id=workspace.id, role=Role.OWNER),
+        now,
+        force=created,
+    )
     old = await session.scalars(
         select(ApiToken).where(
             ApiToken.workspace_id == workspace.id,
@@ -66,11 +74,11 @@ async def _seed(session: AsyncSession, member: Member, now: dt.datetime) -> None
         schedule="daily 08:00, 12:30, 17:00",
         now=now,
     )
-    mastodon = await channels_service.create_channel(
+    new_york = await channels_service.create_channel(
         session,
         member=member,
-        network=Network.MASTODON,
-        handle="@demo@mastodon.example",
+        network=Network.SANDBOX,
+        handle="@demo-ny",
         timezone="America/New_York",
         schedule="Mon–Fri 09:00, 13:00; Sat 10:00",
         max_chars=500,
@@ -85,7 +93,7 @@ async def _seed(session: AsyncSession, member: Member, now: dt.datetime) -> None
         await posts_service.create_posts(
             session,
             member=member,
-            channel_ids=[sandbox.id, mastodon.id],
+            channel_ids=[sandbox.id, new_york.id],
             items=[posts_service.ItemInput(text=text)],
             mode=posts_service.Mode.QUEUE,
             at=None,
@@ -104,3 +112,56 @@ async def _seed(session: AsyncSession, member: Member, now: dt.datetime) -> None
         at=now.replace(second=0, microsecond=0) + dt.timedelta(minutes=6),
         now=now,
     )
+
+
+UPCOMING = [
+    "On the dot: this post was due at {due} UTC.",
+    "Each post goes out at its due instant, never before it.",
+    "Watch them land, with their lateness, at /sandbox/.",
+    "Queued, claimed, prepared, publishing, sent.",
+]
+
+
+async def _upcoming(
+    session: AsyncSession, member: Member, now: dt.datetime, *, force: bool = False
+) -> None:
+    """Posts due over the next few minutes, so a newcomer sees them go out on time.
+
+    Added on every start unless some are still to come within the next ten minutes.
+    """
+    channels = list(
+        await session.scalars(
+            select(Channel)
+            .where(Channel.workspace_id == member.workspace_id, Channel.network == "sandbox")
+            .order_by(Channel.id)
+        )
+    )
+    if not channels:
+        return
+    soon = await session.scalar(
+        select(Post.id)
+        .where(
+            Post.channel_id.in_([c.id for c in channels]),
+            Post.status == PostStatus.SCHEDULED,
+            Post.due_at > now,
+            Post.due_at <= now + dt.timedelta(minutes=10),
+        )
+        .limit(1)
+    )
+    if soon is not None and not force:
+        return
+    # From the next half minute at least 20 s away, one every 30 s.
+    first = now.replace(microsecond=0) + dt.timedelta(seconds=20)
+    first += dt.timedelta(seconds=(30 - first.second % 30) % 30)
+    for n in range(8):
+        due = first + dt.timedelta(seconds=30 * n)
+        text = UPCOMING[n % len(UPCOMING)].format(due=due.strftime("%H:%M:%S"))
+        await posts_service.create_posts(
+            session,
+            member=member,
+            channel_ids=[channels[n % len(channels)].id],
+            items=[posts_service.ItemInput(text=text)],
+            mode=posts_service.Mode.CUSTOM,
+            at=due,
+            now=now,
+        )

@@ -59,6 +59,7 @@ class World:
     empty_draft: int
     ch_busy: int  # its post is being published
     busy: int
+    failed: int  # in ch_busy: the network refused it
     media: int
     media_used: int
     s_ch: int  # the other workspace's
@@ -148,6 +149,10 @@ async def world(
         busy = await _post(s, owner, ch_busy, now, "going out")
         busy_post = await posts.get_post(s, member=owner, post_id=busy)
         busy_post.status = PostStatus.CLAIMED
+        failed = await _post(s, owner, ch_busy, now, "refused")
+        failed_post = await posts.get_post(s, member=owner, post_id=failed)
+        failed_post.status = PostStatus.FAILED
+        failed_post.last_error = "the network refused the post: media type not supported"
         s_media = await _store(s, stranger, settings, PNG + b"theirs", now)
         s_ch = await _channel(s, stranger, now, handle="@other@example.social")
         s_post = await _post(s, stranger, s_ch, now, "theirs")
@@ -173,6 +178,7 @@ async def world(
         empty_draft=empty_draft,
         ch_busy=ch_busy,
         busy=busy,
+        failed=failed,
         media=free_media,
         media_used=media_used,
         s_ch=s_ch,
@@ -430,6 +436,22 @@ def _cases() -> dict[str, list[Bad]]:
         "POST /channels/{id}/resume": [
             Bad("another workspace's", 404, "not_found", path="/channels/{w.s_ch}/resume"),
             Bad("id too big", 422, "invalid_request", path=f"/channels/{big}/resume"),
+            Bad(
+                "past_pinned not a policy",
+                422,
+                "invalid_request",
+                path="/channels/{w.ch_paused}/resume",
+                params={"past_pinned": "later"},
+                detail="past_pinned: Input should be 'publish' or 'missed'",
+            ),
+            Bad(
+                "past_pinned empty",
+                422,
+                "invalid_request",
+                path="/channels/{w.ch_paused}/resume",
+                params={"past_pinned": ""},
+                detail="past_pinned",
+            ),
         ],
         "DELETE /channels/{id}": [
             Bad("another workspace's", 404, "not_found", path="/channels/{w.s_ch}"),
@@ -822,6 +844,59 @@ def _cases() -> dict[str, list[Bad]]:
                 "post_not_editable",
                 {"mode": "draft"},
                 path="/posts/{w.busy}/place",
+            ),
+        ],
+        "GET /posts/{id}/attempts": [
+            *_bad_pages(),
+            Bad("another workspace's", 404, "not_found", path="/posts/{w.s_post}/attempts"),
+            Bad("unknown post", 404, "not_found", path=f"/posts/{unknown}/attempts"),
+            Bad("id not a number", 422, "invalid_request", path="/posts/first/attempts"),
+        ],
+        "POST /posts/{id}/resolve": [
+            Bad("outcome missing", 422, "invalid_request", {}, detail="outcome"),
+            Bad("outcome unknown", 422, "invalid_request", {"outcome": "published"}),
+            Bad("outcome null", 422, "invalid_request", {"outcome": None}),
+            Bad("unknown field", 422, "invalid_request", {"outcome": "sent", "at": "now"}),
+            Bad("not JSON", 422, "invalid_request", content=b"sent"),
+            Bad(
+                "a queued post",
+                409,
+                "conflict",
+                {"outcome": "retry"},
+                detail="is scheduled",
+                extra={"post_status": "scheduled"},
+            ),
+            Bad("a draft", 409, "conflict", {"outcome": "sent"}, path="/posts/{w.draft}/resolve"),
+            Bad(
+                "a failed post marked sent",
+                409,
+                "conflict",
+                {"outcome": "sent"},
+                path="/posts/{w.failed}/resolve",
+                detail="media type not supported",
+            ),
+            Bad(
+                "being published",
+                409,
+                "conflict",
+                {"outcome": "retry"},
+                path="/posts/{w.busy}/resolve",
+                detail="is claimed",
+            ),
+            Bad(
+                "a held post",
+                409,
+                "conflict",
+                {"outcome": "retry"},
+                path="/posts/{w.held}/resolve",
+                detail="is held",
+            ),
+            Bad(
+                "another workspace's",
+                404,
+                "not_found",
+                {"outcome": "retry"},
+                path="/posts/{w.s_post}/resolve",
             ),
         ],
         "POST /posts/{id}/share-now": [

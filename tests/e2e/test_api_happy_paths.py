@@ -232,7 +232,15 @@ async def test_edit_and_place_a_post(client: httpx.AsyncClient, team: Team) -> N
     path = f"/posts/{post['id']}"
 
     edited = ok(await call(client, team.editor, "PATCH", path, json={"text": "final words"}))
-    assert edited["items"] == [{"text": "final words", "media_ids": []}]
+    assert edited["items"] == [
+        {
+            "text": "final words",
+            "media_ids": [],
+            "network_id": None,
+            "network_url": None,
+            "published_at": None,
+        }
+    ]
     thread = {"items": [{"text": "one"}, {"text": "two"}]}
     edited = ok(await call(client, team.editor, "PATCH", path, json=thread))
     assert [i["text"] for i in edited["items"]] == ["one", "two"]

@@ -21,13 +21,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from onthedot.accounts.models import Role
 from onthedot.api import create_app
 from onthedot.clock import FrozenClock
 from onthedot.config import Settings
 from onthedot.crypto import CredentialBox
+from onthedot.posts.models import Post, PostStatus
 from tests.conftest import Actor, Team
 from tests.e2e.helpers import (
     PNG,
@@ -46,6 +48,13 @@ EDIT = frozenset({Role.OWNER, Role.EDITOR})
 OWNER = frozenset({Role.OWNER})
 
 _names = itertools.count(1)
+# The database of the running test, for objects only the broadcaster makes (see below).
+_database: list[async_sessionmaker[AsyncSession]] = []
+
+
+@pytest.fixture(autouse=True)
+def _remember_the_database(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    _database[:] = [sessionmaker]
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,18 @@ async def a_queued_post(client: httpx.AsyncClient, team: Team, _actor: Actor) ->
     text = f"secret text {next(_names)}"
     post = await new_post(client, team.owner, channel["id"], text=text)
     return Target(post["id"], channel["id"], text)
+
+
+async def an_unknown_post(client: httpx.AsyncClient, team: Team, actor: Actor) -> Target:
+    """A post the broadcaster could not tell the outcome of (it only gets there by itself)."""
+    target = await a_queued_post(client, team, actor)
+    async with _database[0]() as session, session.begin():
+        await session.execute(
+            update(Post)
+            .where(Post.id == target.id)
+            .values(status=PostStatus.UNKNOWN, last_error="secret: the network timed out")
+        )
+    return target
 
 
 async def a_media(client: httpx.AsyncClient, team: Team, _actor: Actor) -> Target:
@@ -172,6 +193,10 @@ OBJECT_ENDPOINTS = [
     Endpoint("POST", "/posts/{id}/share-now", EDIT, 200, a_queued_post),
     Endpoint("POST", "/posts/{id}/move-to-top", EDIT, 200, a_queued_post),
     Endpoint("POST", "/posts/{id}/move", EDIT, 200, a_queued_post, lambda _: {"position": 1}),
+    Endpoint("GET", "/posts/{id}/attempts", READ, 200, a_queued_post),
+    Endpoint(
+        "POST", "/posts/{id}/resolve", EDIT, 200, an_unknown_post, lambda _: {"outcome": "sent"}
+    ),
     Endpoint("GET", "/media/{id}", READ, 200, a_media),
     Endpoint("DELETE", "/media/{id}", EDIT, 204, a_media),
     Endpoint(

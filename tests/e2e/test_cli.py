@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy
+from sqlalchemy import orm, update
+
+from onthedot.channels.models import Channel
+from onthedot.posts.models import AttemptOutcome, Post, PostStatus, PublishAttempt
 
 ONTHEDOT = [sys.executable, "-m", "onthedot"]
 
@@ -173,3 +180,99 @@ def test_no_workspace_yet_says_what_to_do(cli: Run) -> None:
     done = cli("token", "create", ok=False)
     assert done.returncode == 1
     assert "onthedot workspace create" in done.stderr
+
+
+def _write(db: Path, *statements: Any) -> None:
+    """Put rows where only the broadcaster puts them (the CLI runs on the real clock)."""
+    engine = sqlalchemy.create_engine(f"sqlite:///{db}")
+    try:
+        with orm.Session(engine) as session, session.begin():
+            for statement in statements:
+                if isinstance(statement, PublishAttempt):
+                    session.add(statement)
+                else:
+                    session.execute(statement)
+    finally:
+        engine.dispose()
+
+
+def test_outcomes_from_the_terminal(tmp_path: Path, with_channel: Path) -> None:
+    cli = _copy(with_channel, tmp_path)
+    db = tmp_path / "cli.db"
+    for text in ("lost", "refused", "queued"):
+        cli("post", "add", text, "--channel", "1")
+    cli("post", "add", "pinned", "--channel", "1", "--at", "2099-01-05T09:00")
+    long_error = "the network timed out and could not say whether the post exists; " * 3
+    started = dt.datetime(2026, 1, 2, 9, 0, tzinfo=dt.UTC)
+    _write(
+        db,
+        update(Post).where(Post.id == 1).values(status=PostStatus.UNKNOWN, last_error=long_error),
+        update(Post)
+        .where(Post.id == 2)
+        .values(status=PostStatus.FAILED, last_error="media type not supported"),
+        PublishAttempt(
+            post_id=1,
+            attempt=1,
+            broadcaster="b-1",
+            kind="publish",
+            started_at=started,
+            ended_at=started + dt.timedelta(seconds=30),
+            outcome=AttemptOutcome.UNKNOWN,
+            network_status=504,
+            error_code="timeout",
+            error="no answer in 30 s",
+        ),
+    )
+
+    listing = cli("post", "ls").stdout
+    assert "LAST ERROR" in listing
+    (lost,) = [line for line in listing.splitlines() if line.startswith("1 ")]
+    assert "the network timed out" in lost and lost.endswith("…")
+    assert len(lost) < len(long_error)
+    assert "media type not supported" in listing
+
+    attempts = cli("post", "attempts", "1").stdout.splitlines()
+    assert attempts[0].split()[:5] == ["ID", "ATTEMPT", "KIND", "STARTED", "(UTC)"]
+    assert attempts[1].split() == [
+        "1",
+        "1",
+        "publish",
+        "2026-01-02T09:00:00+00:00",
+        "unknown",
+        "504",
+        "-",
+        "timeout",
+        "no",
+        "answer",
+        "in",
+        "30",
+        "s",
+    ]
+    assert "no publish attempts" in cli("post", "attempts", "3").stdout
+
+    assert cli("post", "resolve", "1", "--sent").stdout.strip() == "post 1 marked sent"
+    assert "scheduled again" in cli("post", "resolve", "2", "--retry").stdout
+    refused = cli("post", "resolve", "3", "--retry", ok=False)
+    assert refused.returncode == 1 and "post 3 is scheduled" in refused.stderr
+    both = cli("post", "resolve", "3", "--sent", "--retry", ok=False)
+    assert "either --sent" in both.stderr
+
+    # Paused by onthedot, with a pinned post whose time passed meanwhile.
+    cli("channel", "pause", "1")
+    _write(
+        db,
+        update(Channel).where(Channel.id == 1).values(paused_reason="X revoked access: reconnect"),
+        update(Post).where(Post.id == 4).values(due_at=started),
+    )
+    assert "X revoked access: reconnect" in cli("channel", "ls").stdout
+    misuse = cli("channel", "pause", "1", "--past-pinned", "missed", ok=False)
+    assert "--past-pinned is for --resume" in misuse.stderr
+    bad = cli("channel", "pause", "1", "--resume", "--past-pinned", "later", ok=False)
+    assert bad.returncode != 0 and "later" in bad.stderr
+    cli("channel", "pause", "1", "--resume", "--past-pinned", "missed")
+    assert "reconnect" not in cli("channel", "ls").stdout
+    missed = cli("post", "ls", "--status", "missed").stdout.splitlines()
+    (pinned,) = [line for line in missed if line.startswith("4 ")]
+    assert "not published: it was due at 2026-01-02 09:00 UTC while" in pinned
+    # The retried post was due at once, and no broadcaster ran before the pause: missed too.
+    assert any(line.startswith("2 ") for line in missed)

@@ -71,10 +71,28 @@ def test_run_serves_the_demo_workspace_and_stops_on_sigterm(tmp_path: Path) -> N
         auth = {"Authorization": f"Bearer {token}"}
         base = f"http://127.0.0.1:{port}/api/v1"
         channels = httpx.get(f"{base}/channels", headers=auth).json()["items"]
-        assert {c["network"] for c in channels} == {"sandbox", "mastodon"}
+        assert [c["network"] for c in channels] == ["sandbox", "sandbox"]
         queue = httpx.get(f"{base}/channels/{channels[0]['id']}/queue", headers=auth).json()
         assert len(queue["items"]) >= 3 and all(p["due_at"] for p in queue["items"])
         assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        # The built-in broadcaster publishes a post shared now to the built-in sandbox.
+        made = httpx.post(
+            f"{base}/posts",
+            headers=auth,
+            json={"channel_ids": [channels[0]["id"]], "text": "right now", "mode": "now"},
+        )
+        assert made.status_code == 201, made.text
+        post_id = made.json()[0]["id"]
+        deadline = time.monotonic() + 30
+        while True:
+            post = httpx.get(f"{base}/posts/{post_id}", headers=auth).json()
+            if post["status"] == "sent":
+                break
+            assert time.monotonic() < deadline, post
+            time.sleep(0.1)  # waiting for another process to publish, not for time to pass
+        landed = httpx.get(f"http://127.0.0.1:{port}/sandbox/api/v1/requests").json()
+        assert [r["ref"] for r in landed["requests"] if r["created"]] == [f"{post_id}/0"]
+        assert post["items"][0]["network_url"].startswith("sandbox://demo/")
     finally:
         _stop(proc, tmp_path)
 

@@ -24,7 +24,8 @@ async def test_every_critical_query_uses_an_index(engine: AsyncEngine) -> None:
 @pytest.mark.parametrize(
     ("index", "query"),
     [
-        ("ix_posts_status_due_at", "broadcaster.due_batch"),
+        ("ix_posts_status_due_at", "broadcaster.due_channels"),
+        ("ix_posts_status_retry_at", "broadcaster.retry_channels"),
         ("ix_channels_workspace_id_id", "channels.page"),
         ("ix_media_workspace_id_id", "media.page"),
     ],
@@ -39,7 +40,7 @@ async def test_guard_fails_when_an_index_is_dropped(
         await conn.rollback()
     assert findings, f"dropping {index} should make {query} scan a table"
     assert findings[0].query == query
-    assert "scans table" in str(findings[0])
+    assert "scans table" in str(findings[0]) or "sorts every matching row" in str(findings[0])
 
 
 def test_sqlite_plan_reading() -> None:

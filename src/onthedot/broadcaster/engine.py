@@ -201,9 +201,10 @@ class Broadcaster:
         self._timer = asyncio.create_task(self._timer_loop(), name="broadcaster-timer")
         log.info("broadcaster %s started", self.id)
 
-    async def run(self) -> None:
+    async def run(self, *, started: bool = False) -> None:
         """Start, claim and publish until `request_stop`, then stop gracefully."""
-        await self.start()
+        if not started:
+            await self.start()
         loops = [
             asyncio.create_task(self._every(self.config.poll_s, self.pump), name="loader"),
             asyncio.create_task(
@@ -280,27 +281,33 @@ class Broadcaster:
         lease_until = horizon + dt.timedelta(seconds=self.config.lease_s)
         limit = self.config.claim_batch
         full = False
-        for candidates, claim in (
+        for kind, candidates, claim in (
             (
+                "expired",
                 queries.expired_channels(now=now, limit=limit),
                 lambda ids: queries.claim_expired(
                     channel_ids=ids, now=now, me=self.id, lease_until=lease_until
                 ),
             ),
             (
+                "due",
                 queries.due_channels(horizon=horizon, limit=limit),
                 lambda ids: queries.claim_due(
                     channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
                 ),
             ),
             (
+                "retry",
                 queries.retry_channels(horizon=horizon, limit=limit),
                 lambda ids: queries.claim_retries(
                     channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
                 ),
             ),
         ):
-            found = await self._claim(candidates, claim, now, lease_until)
+            # A post left publishing is reconciled even on a paused channel; nothing else
+            # of a paused channel is claimed.
+            active_only = kind != "expired"
+            found = await self._claim(candidates, claim, now, lease_until, active_only)
             full = full or found >= limit
         return full
 
@@ -310,12 +317,14 @@ class Broadcaster:
         claim: Callable[[Sequence[int]], Executable],
         now: dt.datetime,
         lease_until: dt.datetime,
+        active_only: bool,
     ) -> int:
         async with self._engine.begin() as conn:
             wanted = list(dict.fromkeys(r[0] for r in await conn.execute(candidates)))
             if not wanted:
                 return 0
-            locked = [r[0] for r in await conn.execute(queries.lock_channels(wanted))]
+            lock = queries.lock_channels(wanted, active_only=active_only)
+            locked = [r[0] for r in await conn.execute(lock)]
             if not locked:
                 return 0
             rows = (await conn.execute(claim(locked))).all()
@@ -761,6 +770,10 @@ class Broadcaster:
                     held.lease_until = until
 
     # --- for tests and the demo ---------------------------------------------------------
+
+    @property
+    def adapters(self) -> Mapping[Network, Adapter]:
+        return self._adapters
 
     @property
     def held_count(self) -> int:

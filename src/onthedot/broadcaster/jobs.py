@@ -48,17 +48,14 @@ def items_of(post_ids: Sequence[int]) -> Any:
 
 
 def item_media_of(item_ids: Sequence[int]) -> Any:
-    return (
-        select(
-            PostItemMedia.item_id,
-            PostItemMedia.position,
-            Media.path,
-            Media.content_type,
-            Media.size,
-            Media.filename,
-        )
-        .join(Media, Media.id == PostItemMedia.media_id)
-        .where(PostItemMedia.item_id.in_(item_ids))
+    return select(PostItemMedia.item_id, PostItemMedia.position, PostItemMedia.media_id).where(
+        PostItemMedia.item_id.in_(item_ids)
+    )
+
+
+def media_by_ids(media_ids: Sequence[int]) -> Any:
+    return select(Media.id, Media.path, Media.content_type, Media.size, Media.filename).where(
+        Media.id.in_(media_ids)
     )
 
 
@@ -86,20 +83,21 @@ async def load(
         items[item.post_id].append(item)
     media: dict[int, list[tuple[int, MediaFile]]] = defaultdict(list)
     item_ids = [i.id for rows in items.values() for i in rows]
+    links: list[Any] = []
     for start in range(0, len(item_ids), 900):
-        rows = await conn.execute(item_media_of(item_ids[start : start + 900]))
-        for m in rows.all():
-            media[m.item_id].append(
-                (
-                    m.position,
-                    MediaFile(
-                        path=media_dir / m.path,
-                        content_type=m.content_type,
-                        size=m.size,
-                        filename=m.filename,
-                    ),
-                )
+        links += (await conn.execute(item_media_of(item_ids[start : start + 900]))).all()
+    files: dict[int, MediaFile] = {}
+    media_ids = sorted({link.media_id for link in links})
+    for start in range(0, len(media_ids), 900):
+        for m in (await conn.execute(media_by_ids(media_ids[start : start + 900]))).all():
+            files[m.id] = MediaFile(
+                path=media_dir / m.path,
+                content_type=m.content_type,
+                size=m.size,
+                filename=m.filename,
             )
+    for link in links:
+        media[link.item_id].append((link.position, files[link.media_id]))
     out: dict[int, Loaded | str] = {}
     for row in claimed:
         channel = channels.get(row.channel_id)

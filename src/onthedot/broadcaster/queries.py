@@ -54,7 +54,7 @@ def due_channels(*, horizon: dt.datetime, limit: int) -> Select[int]:
     return (
         select(Post.channel_id)
         .where(Post.status == PostStatus.SCHEDULED, Post.due_at <= horizon)
-        .order_by(Post.due_at, Post.id)
+        .order_by(Post.due_at)
         .limit(limit)
     )
 
@@ -64,29 +64,30 @@ def retry_channels(*, horizon: dt.datetime, limit: int) -> Select[int]:
     return (
         select(Post.channel_id)
         .where(Post.status == PostStatus.RETRY_WAIT, Post.retry_at <= horizon)
-        .order_by(Post.retry_at, Post.id)
+        .order_by(Post.retry_at)
         .limit(limit)
     )
 
 
 def expired_channels(*, now: dt.datetime, limit: int) -> Select[int]:
-    """Channels of posts whose broadcaster's lease ran out (it died or stalled)."""
+    """Channels of posts whose broadcaster's lease ran out (it died or stalled).
+
+    Unordered: they are all overdue already, and few.
+    """
     return (
-        select(Post.channel_id)
-        .where(Post.status.in_(OWNED), Post.lease_until <= now)
-        .order_by(Post.lease_until)
-        .limit(limit)
+        select(Post.channel_id).where(Post.status.in_(OWNED), Post.lease_until <= now).limit(limit)
     )
 
 
-def lock_channels(channel_ids: Sequence[int]) -> Select[int]:
-    """The channels no one else holds right now; held ones are left for the next round."""
-    return (
-        select(Channel.id)
-        .where(Channel.id.in_(channel_ids))
-        .order_by(Channel.id)
-        .with_for_update(skip_locked=True)
-    )
+def lock_channels(channel_ids: Sequence[int], *, active_only: bool = False) -> Select[int]:
+    """The channels no one else holds right now; held ones are left for the next round.
+
+    `active_only` leaves paused channels out: their retries wait for the resume.
+    """
+    query = select(Channel.id).where(Channel.id.in_(channel_ids))
+    if active_only:
+        query = query.where(Channel.paused.is_(False))
+    return query.with_for_update(skip_locked=True)
 
 
 def _claim_values(*, me: str, lease_until: dt.datetime) -> dict[str, object]:
@@ -259,4 +260,4 @@ def expire_leases_of(*, broadcaster_ids: Sequence[str], now: dt.datetime) -> Upd
 
 
 def forget_broadcasters(*, stopped_before: dt.datetime) -> Delete:
-    return delete(Broadcaster).where(Broadcaster.heartbeat_at < stopped_before)
+    return delete(Broadcaster).where(Broadcaster.stopped_at < stopped_before)

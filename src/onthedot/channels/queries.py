@@ -16,3 +16,8 @@ def channels_page(*, workspace_id: int, after_id: int | None, limit: int) -> Sel
     if after_id is not None:
         query = query.where(Channel.id > after_id)
     return query.order_by(Channel.id).limit(limit)
+
+
+def channel_by_id(*, channel_id: int) -> Select[Channel]:
+    """A channel whatever its workspace: for onthedot's own changes (the broadcaster's)."""
+    return select(Channel).where(Channel.id == channel_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, status
 
 from onthedot.channels import service
@@ -13,9 +15,15 @@ from onthedot.channels.schemas import (
     ScheduleBody,
 )
 from onthedot.db.base import Id
-from onthedot.deps import BoxDep, ClockDep, MemberDep, SessionDep
+from onthedot.deps import BoxDep, ClockDep, MemberDep, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/channels", tags=["channels"])
+
+PAST_PINNED_HELP = (
+    "What becomes of pinned posts whose time passed while the channel was paused: 'publish' "
+    "(they go out at once, counted late) or 'missed' (marked missed, not published). "
+    "Default: the installation's ONTHEDOT_RESUME_PAST_PINNED."
+)
 
 
 @router.post("", response_model=ChannelOut, status_code=status.HTTP_201_CREATED)
@@ -87,6 +95,8 @@ async def set_schedule(
 async def pause_channel(
     channel_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
 ) -> ChannelOut:
+    """Pause a channel: its posts wait (held) until it is resumed; posts being published
+    finish."""
     return ChannelOut.of(
         await service.pause(session, member=member, channel_id=channel_id, now=clock.now())
     )
@@ -94,10 +104,24 @@ async def pause_channel(
 
 @router.post("/{channel_id}/resume", response_model=ChannelOut)
 async def resume_channel(
-    channel_id: Id, session: SessionDep, member: MemberDep, clock: ClockDep
+    channel_id: Id,
+    session: SessionDep,
+    member: MemberDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    past_pinned: Annotated[service.PastPinned | None, Query(description=PAST_PINNED_HELP)] = None,
 ) -> ChannelOut:
+    """Resume a paused channel: held posts go back to the queue, floating ones re-flowed
+    from now."""
     return ChannelOut.of(
-        await service.resume(session, member=member, channel_id=channel_id, now=clock.now())
+        await service.resume(
+            session,
+            member=member,
+            channel_id=channel_id,
+            now=clock.now(),
+            past_pinned=past_pinned,
+            settings=settings,
+        )
     )
 
 

@@ -51,6 +51,9 @@ class ChannelOut(BaseModel):
     schedule: list[dict[str, Any]]
     schedule_text: str
     paused: bool
+    paused_reason: str | None = Field(
+        description="Why onthedot paused the channel itself, and what to do; null otherwise."
+    )
     max_chars: int | None
     has_credentials: bool
     queue_version: int
@@ -68,6 +71,7 @@ class ChannelOut(BaseModel):
             schedule=schedule.to_json(),
             schedule_text=str(schedule),
             paused=channel.paused,
+            paused_reason=channel.paused_reason,
             max_chars=channel.max_chars,
             has_credentials=channel.credentials is not None,
             queue_version=channel.queue_version,

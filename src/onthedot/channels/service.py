@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from onthedot.accounts.service import Member
 from onthedot.channels import queries
 from onthedot.channels.models import Channel
 from onthedot.channels.schedule import Schedule, zone
+from onthedot.config import Settings
 from onthedot.crypto import CredentialBox
 from onthedot.db.pagination import decode_cursor, encode_cursor, page_size
 from onthedot.errors import Conflict, InvalidInput, NotFound
@@ -188,43 +189,114 @@ async def set_credentials(
     return channel
 
 
-async def pause(
-    session: AsyncSession, *, member: Member, channel_id: int, now: dt.datetime
-) -> Channel:
-    """Hold every queued post of the channel; posts already in flight finish."""
-    member.require_editor()
-    channel = await lock_channel(session, member=member, channel_id=channel_id)
+async def _hold(
+    session: AsyncSession, channel: Channel, *, now: dt.datetime, reason: str | None
+) -> None:
+    """Pause a locked channel: hold every post that has not started publishing.
+
+    Run again on a channel already paused, it also holds what came back meanwhile (a post
+    that was publishing at the pause and now waits to be retried).
+    """
     if not channel.paused:
         channel.paused = True
         channel.updated_at = now
-        await session.execute(
-            update(Post)
-            .where(Post.channel_id == channel.id, Post.status == PostStatus.SCHEDULED)
-            .values(status=PostStatus.HELD, updated_at=now)
-        )
+    if reason is not None and channel.paused_reason != reason:
+        channel.paused_reason = reason
+        channel.updated_at = now
+    await session.execute(post_queries.hold_for_pause(channel_id=channel.id, now=now))
     await session.flush()
+
+
+async def pause(
+    session: AsyncSession, *, member: Member, channel_id: int, now: dt.datetime
+) -> Channel:
+    """Hold the channel's posts: queued ones, and those a broadcaster claimed or waits to
+    retry (its later writes miss: they carry the old fencing token). Posts already being
+    published finish."""
+    member.require_editor()
+    channel = await lock_channel(session, member=member, channel_id=channel_id)
+    await _hold(session, channel, now=now, reason=None)
     return channel
 
 
+async def pause_for_reason(
+    session: AsyncSession, *, channel_id: int, reason: str, now: dt.datetime
+) -> None:
+    """The same pause, taken by onthedot itself (a network revoked its access, say).
+
+    `reason` is shown with the channel until a person resumes it; it should say what to do,
+    e.g. "Mastodon revoked onthedot's access: reconnect the channel, then resume it". Runs
+    in the caller's transaction; a channel deleted meanwhile has nothing left to pause.
+    """
+    channel = await session.scalar(queries.channel_by_id(channel_id=channel_id).with_for_update())
+    if channel is None:
+        return
+    channel.queue_version += 1
+    await _hold(session, channel, now=now, reason=reason.strip() or "paused by onthedot")
+
+
+PastPinned = Literal["publish", "missed"]
+PAST_PINNED: tuple[PastPinned, ...] = get_args(PastPinned)
+
+
+def _missed_reason(due_at: dt.datetime, tz_name: str) -> str:
+    local = due_at.astimezone(zone(tz_name))
+    when = local.strftime("%Y-%m-%d %H:%M %Z") + (
+        "" if local.tzname() == tz_name else f" ({tz_name})"
+    )
+    return f"not published: it was due at {when} while the channel was paused"
+
+
 async def resume(
-    session: AsyncSession, *, member: Member, channel_id: int, now: dt.datetime
+    session: AsyncSession,
+    *,
+    member: Member,
+    channel_id: int,
+    now: dt.datetime,
+    past_pinned: PastPinned | None = None,
+    settings: Settings | None = None,
 ) -> Channel:
     """Release held posts and re-flow the floating ones from now.
 
-    Pinned posts whose time passed while paused are released as they are and go out at once;
-    the broadcaster counts them late.
+    Pinned posts whose time passed while paused follow `past_pinned`: "publish" releases
+    them as they are, so they go out at once (the broadcaster counts them late); "missed"
+    marks them missed, with the reason in `last_error`. None means the installation's
+    setting (`settings.resume_past_pinned`; "publish" without settings).
     """
     member.require_editor()
+    if past_pinned is None:
+        past_pinned = settings.resume_past_pinned if settings is not None else "publish"
+    if past_pinned not in PAST_PINNED:
+        raise InvalidInput(
+            f"past_pinned must be 'publish' (pinned posts whose time passed while paused go "
+            f"out at once) or 'missed' (they are marked missed), not {past_pinned!r}"
+        )
     channel = await lock_channel(session, member=member, channel_id=channel_id)
     if channel.paused:
         channel.paused = False
+        channel.paused_reason = None
         channel.updated_at = now
+        if past_pinned == "missed":
+            past = (
+                await session.execute(post_queries.held_pinned_past(channel_id=channel.id, now=now))
+            ).all()
+            if past:
+                await session.execute(
+                    update(Post),
+                    [
+                        {
+                            "id": post_id,
+                            "status": PostStatus.MISSED,
+                            "finished_at": now,
+                            "last_error": _missed_reason(due_at, channel.timezone),
+                            "updated_at": now,
+                        }
+                        for post_id, due_at in past
+                        if due_at is not None
+                    ],
+                )
         await queue.reflow(session, channel=channel, now=now)
-        await session.execute(
-            update(Post)
-            .where(Post.channel_id == channel.id, Post.status == PostStatus.HELD)
-            .values(status=PostStatus.SCHEDULED, updated_at=now)
-        )
+        await session.execute(post_queries.release_held(channel_id=channel.id, now=now))
     await session.flush()
     return channel
 

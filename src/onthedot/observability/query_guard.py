@@ -31,6 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from onthedot.accounts import queries as accounts_queries
+from onthedot.broadcaster import jobs
+from onthedot.broadcaster import queries as bq
 from onthedot.channels import queries as channels_queries
 from onthedot.media import queries as media_queries
 from onthedot.posts import queries as posts_queries
@@ -47,10 +49,34 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Executable]] = {
         workspace_id=1, user_id=None
     ),
     "accounts.tokens_of_member": lambda: accounts_queries.tokens_of(workspace_id=1, user_id=2),
-    "broadcaster.due_batch": lambda: posts_queries.due_batch(horizon=_NOW, limit=500),
-    "broadcaster.due_batch_for_update": lambda: posts_queries.due_batch(
-        horizon=_NOW, limit=500
-    ).with_for_update(skip_locked=True),
+    # The broadcaster: every one also walks its index in order (see `ORDERED`).
+    "broadcaster.due_channels": lambda: bq.due_channels(horizon=_NOW, limit=1000),
+    "broadcaster.retry_channels": lambda: bq.retry_channels(horizon=_NOW, limit=1000),
+    "broadcaster.expired_channels": lambda: bq.expired_channels(now=_NOW, limit=1000),
+    "broadcaster.lock_channels": lambda: bq.lock_channels([1, 2, 3], active_only=True),
+    "broadcaster.claim_due": lambda: bq.claim_due(
+        channel_ids=[1, 2], horizon=_NOW, me="b", lease_until=_NOW
+    ),
+    "broadcaster.claim_retries": lambda: bq.claim_retries(
+        channel_ids=[1, 2], horizon=_NOW, me="b", lease_until=_NOW
+    ),
+    "broadcaster.claim_expired": lambda: bq.claim_expired(
+        channel_ids=[1, 2], now=_NOW, me="b", lease_until=_NOW
+    ),
+    "broadcaster.to_prepared": lambda: bq.to_prepared(ids=[1, 2], attempt=1, now=_NOW),
+    "broadcaster.to_publishing": lambda: bq.to_publishing(
+        ids=[1, 2], attempt=1, now=_NOW, lease_until=_NOW
+    ),
+    "broadcaster.release": lambda: bq.release(ids=[1, 2], attempt=1, now=_NOW),
+    "broadcaster.renew_leases": lambda: bq.renew_leases(ids=[1, 2], attempt=1, lease_until=_NOW),
+    "broadcaster.heartbeat": lambda: bq.heartbeat(me="b", now=_NOW),
+    "broadcaster.dead_broadcasters": lambda: bq.dead_broadcasters(stale_before=_NOW),
+    "broadcaster.expire_leases_of": lambda: bq.expire_leases_of(broadcaster_ids=["b"], now=_NOW),
+    "broadcaster.forget_broadcasters": lambda: bq.forget_broadcasters(stopped_before=_NOW),
+    "broadcaster.items_of": lambda: jobs.items_of([1, 2, 3]),
+    "broadcaster.item_media_of": lambda: jobs.item_media_of([1, 2, 3]),
+    "broadcaster.media_by_ids": lambda: jobs.media_by_ids([1, 2, 3]),
+    "broadcaster.channels_by_ids": lambda: jobs.channels_by_ids([1, 2, 3]),
     "queue.page_first": lambda: posts_queries.queue_page(channel_id=1, after=None, limit=51),
     "queue.page_next": lambda: posts_queries.queue_page(channel_id=1, after=(_NOW, 10), limit=51),
     "queue.reflowable": lambda: posts_queries.reflowable(channel_id=1, now=_NOW),
@@ -73,6 +99,11 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Executable]] = {
     "posts.one": lambda: posts_queries.post_in_workspace(workspace_id=1, post_id=7),
     "posts.by_ids": lambda: posts_queries.posts_by_ids(workspace_id=1, post_ids=[7, 8, 9]),
     "posts.channel_of_post": lambda: posts_queries.channel_of_post(workspace_id=1, post_id=7),
+    "posts.attempts": lambda: posts_queries.attempts_page(post_id=7, before_id=None, limit=51),
+    "posts.attempts_next": lambda: posts_queries.attempts_page(post_id=7, before_id=90, limit=51),
+    "pause.hold": lambda: posts_queries.hold_for_pause(channel_id=1, now=_NOW),
+    "resume.held_pinned_past": lambda: posts_queries.held_pinned_past(channel_id=1, now=_NOW),
+    "resume.release_held": lambda: posts_queries.release_held(channel_id=1, now=_NOW),
     "posts.items_of": lambda: select(PostItem).where(PostItem.post_id.in_([1, 2, 3])),
     "posts.item_media_of": lambda: select(PostItemMedia).where(
         PostItemMedia.item_id.in_([1, 2, 3])
@@ -81,9 +112,17 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Executable]] = {
     "channels.in_workspace": lambda: channels_queries.channel_in_workspace(
         workspace_id=1, channel_id=1
     ),
+    "channels.by_id_locked": lambda: channels_queries.channel_by_id(channel_id=1).with_for_update(),
     "media.page": lambda: media_queries.media_page(workspace_id=1, after_id=5, limit=51),
     "media.by_ids": lambda: media_queries.media_by_ids(workspace_id=1, media_ids=[3, 4]),
 }
+
+
+# Queries that must also read their index in order: the broadcaster's claims take the oldest
+# due posts, and a plan that sorts instead reads every due (or every scheduled) post first.
+# The outcome writes (`finish`, `item_published`) are executemany by primary key and not
+# listed.
+ORDERED_PREFIX = "broadcaster."
 
 
 @dataclass(frozen=True)
@@ -91,9 +130,13 @@ class Finding:
     query: str
     table: str
     plan: str
+    problem: str = "scans table '{table}' without an index"
 
     def __str__(self) -> str:
-        return f"{self.query}: scans table '{self.table}' without an index\n{self.plan}"
+        return f"{self.query}: {self.problem.format(table=self.table)}\n{self.plan}"
+
+
+_SORTS = "sorts every matching row of '{table}' instead of reading an index in order"
 
 
 _SQLITE_SCAN = re.compile(r"^SCAN (\w+)")
@@ -118,6 +161,9 @@ def sqlite_findings(name: str, rows: list[tuple[Any, ...]]) -> list[Finding]:
             or _SQLITE_ROWID_RANGE.match(detail)
             or _SQLITE_SKIP_SCAN.match(detail)
         )
+        if name.startswith(ORDERED_PREFIX) and detail.startswith("USE TEMP B-TREE FOR ORDER BY"):
+            found.append(Finding(name, "?", plan, _SORTS))
+            continue
         if match is None or match.group(1) == "CONSTANT":
             continue
         found.append(Finding(name, match.group(1), plan))
@@ -168,11 +214,18 @@ def postgres_findings(
         plan_json = json.loads(plan_json)
     root = plan_json[0]["Plan"]
     rendered = json.dumps(plan_json, indent=1)
-    return [
+    found = [
         Finding(name, str(n.get("Relation Name") or n.get("Index Name") or "?"), rendered)
         for n, parent in _pg_nodes(root)
         if _pg_scans_table(n, parent, leading or {})
     ]
+    if name.startswith(ORDERED_PREFIX):
+        found += [
+            Finding(name, "?", rendered, _SORTS)
+            for n, _ in _pg_nodes(root)
+            if n.get("Node Type") in ("Sort", "Incremental Sort")
+        ]
+    return found
 
 
 _PG_LEADING_COLUMNS = text(

@@ -194,7 +194,8 @@ class Broadcaster(Base):
     """A running (or stopped) broadcaster process and its heartbeat."""
 
     __tablename__ = "broadcasters"
-    __table_args__ = (Index(None, "heartbeat_at"),)
+    # Live broadcasters that stopped heartbeating: stopped_at IS NULL AND heartbeat_at < …
+    __table_args__ = (Index(None, "stopped_at", "heartbeat_at"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     host: Mapped[str] = mapped_column(String(255))

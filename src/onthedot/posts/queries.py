@@ -10,12 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, Update, and_, case, func, or_, select, tuple_, update
 
-from onthedot.posts.models import IN_FLIGHT, PENDING, QUEUED, Post, PostStatus
+from onthedot.posts.models import IN_FLIGHT, PENDING, QUEUED, Post, PostStatus, PublishAttempt
 
 # Floating posts that no longer move with the queue: in flight, done, or given up on.
 SETTLED = tuple(s for s in PostStatus if s not in (*QUEUED, PostStatus.DRAFT))
+# What pausing a channel holds: queued posts, and those a broadcaster has claimed or is
+# waiting to retry but has not started sending (`publishing` ones finish).
+HOLDABLE = (
+    PostStatus.SCHEDULED,
+    PostStatus.CLAIMED,
+    PostStatus.PREPARED,
+    PostStatus.RETRY_WAIT,
+)
 
 
 def post_in_workspace(*, workspace_id: int, post_id: int) -> Select[Post]:
@@ -125,3 +133,57 @@ def in_flight_count(*, channel_id: int) -> Select[int]:
         .select_from(Post)
         .where(Post.channel_id == channel_id, Post.status.in_(sorted(IN_FLIGHT)))
     )
+
+
+def hold_for_pause(*, channel_id: int, now: dt.datetime) -> Update:
+    """Hold a pausing channel's posts that have not started publishing.
+
+    A post a broadcaster holds gets a new fencing token (`attempt`), so that broadcaster's
+    later writes match no row, and its claim and retry time are dropped. `needs_check` is
+    kept: a post whose last try may have reached the network is still looked for first.
+    """
+    return (
+        update(Post)
+        .where(Post.channel_id == channel_id, Post.status.in_(HOLDABLE))
+        .values(
+            status=PostStatus.HELD,
+            attempt=case(
+                (Post.status == PostStatus.SCHEDULED, Post.attempt), else_=Post.attempt + 1
+            ),
+            claimed_by=None,
+            lease_until=None,
+            retry_at=None,
+            updated_at=now,
+        )
+    )
+
+
+def release_held(*, channel_id: int, now: dt.datetime) -> Update:
+    """A resumed channel's held posts go back to the queue."""
+    return (
+        update(Post)
+        .where(Post.channel_id == channel_id, Post.status == PostStatus.HELD)
+        .values(status=PostStatus.SCHEDULED, updated_at=now)
+    )
+
+
+def held_pinned_past(*, channel_id: int, now: dt.datetime) -> Select[int, dt.datetime | None]:
+    """Held pinned posts whose time has come: due while their channel was paused."""
+    return (
+        select(Post.id, Post.due_at)
+        .where(
+            Post.channel_id == channel_id,
+            Post.status == PostStatus.HELD,
+            Post.due_at <= now,
+            Post.pinned.is_(True),
+        )
+        .order_by(Post.due_at, Post.id)
+    )
+
+
+def attempts_page(*, post_id: int, before_id: int | None, limit: int) -> Select[PublishAttempt]:
+    """A post's publish attempts, newest first."""
+    query = select(PublishAttempt).where(PublishAttempt.post_id == post_id)
+    if before_id is not None:
+        query = query.where(PublishAttempt.id < before_id)
+    return query.order_by(PublishAttempt.id.desc()).limit(limit)

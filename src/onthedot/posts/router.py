@@ -13,6 +13,8 @@ from onthedot.errors import InvalidInput
 from onthedot.posts import service
 from onthedot.posts.models import PostStatus
 from onthedot.posts.schemas import (
+    AttemptOut,
+    AttemptPage,
     MoveBody,
     OrderBody,
     PlaceBody,
@@ -21,6 +23,7 @@ from onthedot.posts.schemas import (
     PostPage,
     PostUpdate,
     QueueOut,
+    ResolveBody,
 )
 
 router = APIRouter(tags=["posts"])
@@ -124,6 +127,34 @@ async def move_post(
     return PostOut.of(
         await service.move(
             session, member=member, post_id=post_id, position=body.position, now=clock.now()
+        )
+    )
+
+
+@router.get("/posts/{post_id}/attempts", response_model=AttemptPage)
+async def list_attempts(
+    post_id: Id,
+    session: SessionDep,
+    member: MemberDep,
+    cursor: str | None = None,
+    limit: int | None = Query(default=None, ge=1, le=200),
+) -> AttemptPage:
+    """Every try at publishing the post (and at finding it after a crash), newest first."""
+    rows, next_cursor = await service.list_attempts(
+        session, member=member, post_id=post_id, cursor=cursor, limit=limit
+    )
+    return AttemptPage(items=[AttemptOut.of(a) for a in rows], next_cursor=next_cursor)
+
+
+@router.post("/posts/{post_id}/resolve", response_model=PostOut)
+async def resolve_post(
+    post_id: Id, body: ResolveBody, session: SessionDep, member: MemberDep, clock: ClockDep
+) -> PostOut:
+    """Settle a post in `unknown` or `failed`: "sent" (you found it on the network; unknown
+    only) or "retry" (publish it again at once)."""
+    return PostOut.of(
+        await service.resolve(
+            session, member=member, post_id=post_id, outcome=body.outcome, now=clock.now()
         )
     )
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from onthedot.db.base import Id
-from onthedot.posts.models import Post, PostStatus
+from onthedot.posts.models import AttemptOutcome, Post, PostStatus, PublishAttempt
 from onthedot.posts.service import ItemInput, Mode
 
 # Far above any network's limit; refuses absurd payloads before anything is counted.
@@ -85,9 +85,22 @@ class OrderBody(BaseModel):
     )
 
 
+class ResolveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["sent", "retry"] = Field(
+        description=(
+            "'sent': you checked the network and the post is there (for a post in `unknown`). "
+            "'retry': it is not; publish it again at once (for `unknown` or `failed`)."
+        )
+    )
+
+
 class ItemOut(BaseModel):
     text: str
     media_ids: list[int]
+    network_id: str | None = Field(description="The item's id on the network, once published.")
+    network_url: str | None = Field(description="Where the item can be seen, once published.")
+    published_at: dt.datetime | None
 
 
 class PostOut(BaseModel):
@@ -99,6 +112,13 @@ class PostOut(BaseModel):
     queue_position: int | None
     due_at: dt.datetime | None
     items: list[ItemOut]
+    last_error: str | None = Field(
+        description="Why the post failed, is unknown or was missed (or what its last try hit)."
+    )
+    tries: int = Field(description="Tries that counted against the retry budget.")
+    finished_at: dt.datetime | None = Field(
+        description="When the post reached its outcome (sent, failed, unknown, missed)."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -113,8 +133,18 @@ class PostOut(BaseModel):
             queue_position=post.queue_position,
             due_at=post.due_at,
             items=[
-                ItemOut(text=i.text, media_ids=[m.media_id for m in i.media]) for i in post.items
+                ItemOut(
+                    text=i.text,
+                    media_ids=[m.media_id for m in i.media],
+                    network_id=i.network_id,
+                    network_url=i.network_url,
+                    published_at=i.published_at,
+                )
+                for i in post.items
             ],
+            last_error=post.last_error,
+            tries=post.tries,
+            finished_at=post.finished_at,
             created_at=post.created_at,
             updated_at=post.updated_at,
         )
@@ -131,4 +161,43 @@ class QueueOut(BaseModel):
     paused: bool
     queue_version: int
     items: list[PostOut]
+    next_cursor: str | None
+
+
+class AttemptOut(BaseModel):
+    """One try at publishing a post, or at finding it on the network after a crash."""
+
+    id: int
+    attempt: int = Field(description="The post's fencing token during this try.")
+    broadcaster: str
+    kind: str = Field(description="publish, or reconcile (looking for the post on the network).")
+    started_at: dt.datetime
+    ended_at: dt.datetime
+    outcome: AttemptOutcome
+    network_status: int | None = Field(description="The network's HTTP status, if it answered.")
+    error_code: str | None
+    error: str | None
+    lateness_s: float | None = Field(
+        description="Seconds between the due time and the network's answer (sent tries)."
+    )
+
+    @classmethod
+    def of(cls, row: PublishAttempt) -> AttemptOut:
+        return cls(
+            id=row.id,
+            attempt=row.attempt,
+            broadcaster=row.broadcaster,
+            kind=row.kind,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            outcome=row.outcome,
+            network_status=row.network_status,
+            error_code=row.error_code,
+            error=row.error,
+            lateness_s=row.lateness_s,
+        )
+
+
+class AttemptPage(BaseModel):
+    items: list[AttemptOut]
     next_cursor: str | None

@@ -12,6 +12,7 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -37,11 +38,13 @@ from onthedot.posts import queries, queue
 from onthedot.posts.models import (
     DELETABLE,
     EDITABLE,
+    IN_FLIGHT,
     QUEUED,
     Post,
     PostItem,
     PostItemMedia,
     PostStatus,
+    PublishAttempt,
 )
 
 MAX_CHANNELS_PER_POST = 50
@@ -474,3 +477,115 @@ async def shuffle(
     await queue.renumber(session, ordered, now=now)
     await queue.reflow(session, channel=channel, now=now)
     return await get_posts(session, member=member, post_ids=[p.id for p in ordered])
+
+
+async def list_attempts(
+    session: AsyncSession, *, member: Member, post_id: int, cursor: str | None, limit: int | None
+) -> tuple[list[PublishAttempt], str | None]:
+    """A post's publish attempts, newest first."""
+    size = page_size(limit)
+    before = decode_cursor(cursor, int)[0] if cursor else None
+    found = await session.scalar(
+        queries.channel_of_post(workspace_id=member.workspace_id, post_id=post_id)
+    )
+    if found is None:
+        raise NotFound(f"post {post_id} not found")
+    rows = list(
+        (
+            await session.scalars(
+                queries.attempts_page(post_id=post_id, before_id=before, limit=size + 1)
+            )
+        ).all()
+    )
+    next_cursor = encode_cursor(rows[size - 1].id) if len(rows) > size else None
+    return rows[:size], next_cursor
+
+
+Resolution = Literal["sent", "retry"]
+# Which outcome a person may give a post in each state.
+RESOLVABLE: dict[Resolution, frozenset[PostStatus]] = {
+    "sent": frozenset({PostStatus.UNKNOWN}),
+    "retry": frozenset({PostStatus.UNKNOWN, PostStatus.FAILED}),
+}
+
+
+def _why_not_resolvable(post: Post, outcome: Resolution) -> str:
+    state = f"post {post.id} is {post.status.value}"
+    if post.status is PostStatus.FAILED:
+        return (
+            f"{state}: the network refused it ({post.last_error or 'no reason given'}), so it "
+            "was not published and cannot be marked sent. Fix what the error says, then "
+            "resolve it with outcome 'retry' to publish it again at once, or delete it"
+        )
+    if post.status is PostStatus.SENT:
+        return f"{state}: it was published, so there is nothing to resolve"
+    if post.status is PostStatus.MISSED:
+        return (
+            f"{state}: {post.last_error or 'its time passed without it being published'}. "
+            "Only posts in unknown (sent or retry) or failed (retry) can be resolved; add it "
+            "again as a new post, or delete it"
+        )
+    if post.status in IN_FLIGHT:
+        return (
+            f"{state}: the broadcaster is publishing it right now. Wait for its outcome; a "
+            "post that ends up unknown or failed can then be resolved"
+        )
+    return (
+        f"{state}: it has not been published yet, so there is nothing to resolve. Only posts "
+        f"in unknown (sent or retry) or failed (retry) can be resolved, not with {outcome!r}"
+    )
+
+
+async def resolve(
+    session: AsyncSession,
+    *,
+    member: Member,
+    post_id: int,
+    outcome: Resolution,
+    now: dt.datetime,
+) -> Post:
+    """A person settles a post the broadcaster could not.
+
+    "sent": the person checked the network and the post is there (for `unknown`). "retry":
+    it is not; publish it again at once (for `unknown` or `failed`): pinned at now (so it
+    takes no slot), with a fresh retry budget and a new fencing token.
+    """
+    member.require_editor()
+    if outcome not in RESOLVABLE:
+        raise InvalidInput(f"outcome must be 'sent' or 'retry', not {outcome!r}")
+    channel_id = await session.scalar(
+        queries.channel_of_post(workspace_id=member.workspace_id, post_id=post_id)
+    )
+    if channel_id is None:
+        raise NotFound(f"post {post_id} not found")
+    channel = await channels_service.lock_channel(session, member=member, channel_id=channel_id)
+    post = await get_post(session, member=member, post_id=post_id)
+    if post.status not in RESOLVABLE[outcome]:
+        raise Conflict(_why_not_resolvable(post, outcome), post_status=post.status.value)
+    if outcome == "retry" and channel.paused:
+        raise ChannelPaused(
+            f"channel {channel.id} is paused; resume it, then retry post {post_id} (it would "
+            "go out at once)"
+        )
+    post.attempt += 1
+    post.claimed_by, post.lease_until, post.retry_at = None, None, None
+    post.needs_check = False
+    post.last_error = None
+    post.updated_at = now
+    if outcome == "sent":
+        post.status = PostStatus.SENT
+        post.finished_at = now
+        await session.flush()
+    else:
+        post.status, post.pinned, post.queue_position, post.due_at = (
+            PostStatus.SCHEDULED,
+            True,
+            None,
+            now,
+        )
+        post.tries = 0
+        post.finished_at = None
+        await session.flush()
+        # The post gave up its slot, if it had one still ahead.
+        await queue.reflow(session, channel=channel, now=now)
+    return await get_post(session, member=member, post_id=post_id)

@@ -423,3 +423,29 @@ async def test_a_second_broadcaster_on_one_sqlite_file_refuses_to_start(  # type
     third = world.broadcaster()
     await third.start()  # the lock went with the first
     await third.shutdown()
+
+
+async def test_retries_of_a_paused_channel_wait_for_the_resume(world: World, running) -> None:  # type: ignore[no-untyped-def]
+    from onthedot.channels.models import Channel
+
+    ch = await world.channel()
+    due = world.clock.now() + 5 * S
+    post_id = await world.post(ch, due)
+    # A post that was publishing when its channel was paused came back for a retry.
+    async with world.engine.begin() as conn:
+        await conn.execute(
+            update(Post)
+            .where(Post.id == post_id)
+            .values(status=PostStatus.RETRY_WAIT, retry_at=due, attempt=1)
+        )
+        await conn.execute(update(Channel).where(Channel.id == ch).values(paused=True))
+    world.clock.set(due)
+    b = await running()
+    await b.pump()
+    await b.settle()
+    assert b.held_count == 0 and world.net.commits() == []
+    async with world.engine.begin() as conn:
+        await conn.execute(update(Channel).where(Channel.id == ch).values(paused=False))
+    await b.pump()
+    await b.settle()
+    assert (await world.get(post_id)).status == PostStatus.SENT

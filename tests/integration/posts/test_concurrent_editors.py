@@ -109,7 +109,9 @@ async def test_concurrent_editors_never_share_lose_or_skip_a_slot(
             )
         ).all()
     remaining = [p for p in added if p not in deleted]
-    assert sorted(p.id for p in rows) == sorted(remaining), "a post was lost or duplicated"
+    assert sorted(p.id for p in rows) == sorted(remaining), (
+        f"a post was lost or duplicated: {sorted(p.id for p in rows)} vs {sorted(remaining)}"
+    )
     assert all(p.status is PostStatus.SCHEDULED and not p.pinned for p in rows)
     positions = [p.queue_position for p in rows]
     assert len(set(positions)) == len(positions), "two posts share a queue position"

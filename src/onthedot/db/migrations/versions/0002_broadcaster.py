@@ -20,6 +20,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# On SQLite, adding columns rebuilds the table; without this the copy would lose
+# AUTOINCREMENT and SQLite could hand a deleted post's id to a new one (and with it the
+# deleted post's idempotency keys).
+_KEEP_IDS = {"sqlite_autoincrement": True}
+
+
 def upgrade() -> None:
 
     op.create_table(
@@ -34,7 +40,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("broadcasters", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_broadcasters_heartbeat_at"), ["heartbeat_at"], unique=False
+            batch_op.f("ix_broadcasters_stopped_at_heartbeat_at"),
+            ["stopped_at", "heartbeat_at"],
+            unique=False,
         )
 
     op.create_table(
@@ -80,17 +88,17 @@ def upgrade() -> None:
             batch_op.f("ix_publish_attempts_post_id_id"), ["post_id", "id"], unique=False
         )
 
-    with op.batch_alter_table("channels", schema=None) as batch_op:
+    with op.batch_alter_table("channels", schema=None, table_kwargs=_KEEP_IDS) as batch_op:
         batch_op.add_column(sa.Column("paused_reason", sa.Text(), nullable=True))
 
-    with op.batch_alter_table("post_items", schema=None) as batch_op:
+    with op.batch_alter_table("post_items", schema=None, table_kwargs=_KEEP_IDS) as batch_op:
         batch_op.add_column(sa.Column("network_id", sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column("network_url", sa.String(length=2048), nullable=True))
         batch_op.add_column(
             sa.Column("published_at", onthedot.db.base.UTCDateTime(timezone=True), nullable=True)
         )
 
-    with op.batch_alter_table("posts", schema=None) as batch_op:
+    with op.batch_alter_table("posts", schema=None, table_kwargs=_KEEP_IDS) as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
         batch_op.add_column(
             sa.Column("lease_until", onthedot.db.base.UTCDateTime(timezone=True), nullable=True)
@@ -121,7 +129,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
 
-    with op.batch_alter_table("posts", schema=None) as batch_op:
+    with op.batch_alter_table("posts", schema=None, table_kwargs=_KEEP_IDS) as batch_op:
         batch_op.drop_index(batch_op.f("ix_posts_status_retry_at"))
         batch_op.drop_index(batch_op.f("ix_posts_status_lease_until"))
         batch_op.drop_index(batch_op.f("ix_posts_claimed_by_status"))
@@ -133,12 +141,12 @@ def downgrade() -> None:
         batch_op.drop_column("lease_until")
         batch_op.drop_column("claimed_by")
 
-    with op.batch_alter_table("post_items", schema=None) as batch_op:
+    with op.batch_alter_table("post_items", schema=None, table_kwargs=_KEEP_IDS) as batch_op:
         batch_op.drop_column("published_at")
         batch_op.drop_column("network_url")
         batch_op.drop_column("network_id")
 
-    with op.batch_alter_table("channels", schema=None) as batch_op:
+    with op.batch_alter_table("channels", schema=None, table_kwargs=_KEEP_IDS) as batch_op:
         batch_op.drop_column("paused_reason")
 
     with op.batch_alter_table("publish_attempts", schema=None) as batch_op:
@@ -146,6 +154,6 @@ def downgrade() -> None:
 
     op.drop_table("publish_attempts")
     with op.batch_alter_table("broadcasters", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_broadcasters_heartbeat_at"))
+        batch_op.drop_index(batch_op.f("ix_broadcasters_stopped_at_heartbeat_at"))
 
     op.drop_table("broadcasters")
