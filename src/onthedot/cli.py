@@ -25,7 +25,7 @@ from onthedot.clock import SystemClock
 from onthedot.config import Settings
 from onthedot.console import fail, table
 from onthedot.crypto import generate_key
-from onthedot.db.engine import create_engine, create_sessionmaker
+from onthedot.db.engine import create_engine, create_sessionmaker, safe_url
 from onthedot.errors import InvalidInput, NotFound, OnTheDotError
 from onthedot.networks import Network
 from onthedot.posts import service as posts_service
@@ -85,7 +85,9 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except OnTheDotError as exc:
         raise fail(exc.detail) from None
     except OSError as exc:
-        raise fail(f"cannot reach the database ({settings.database_url}): {exc}") from None
+        raise fail(
+            f"cannot reach the database ({safe_url(settings.database_url)}): {exc}"
+        ) from None
 
 
 async def _owner_of(session: AsyncSession, ref: str | None) -> Member:
@@ -171,7 +173,7 @@ def run(
     typer.echo(
         f"onthedot is running at http://{host}:{port}  (API docs: http://{host}:{port}/docs)"
     )
-    typer.echo(f"Database: {settings.database_url}")
+    typer.echo(f"Database: {safe_url(settings.database_url)}")
     if settings.demo:
         typer.echo(
             f"Try: curl -H 'Authorization: Bearer {token}' http://{host}:{port}/api/v1/channels"

@@ -24,7 +24,7 @@ async def test_every_critical_query_uses_an_index(engine: AsyncEngine) -> None:
 @pytest.mark.parametrize(
     ("index", "query"),
     [
-        ("ix_posts_status_due_at", "broadcaster.due_channels"),
+        ("ix_posts_status_due_at_channel_id", "broadcaster.due_channels"),
         ("ix_posts_status_retry_at", "broadcaster.retry_channels"),
         ("ix_channels_workspace_id_id", "channels.page"),
         ("ix_media_workspace_id_id", "media.page"),

@@ -24,7 +24,10 @@ def broadcaster(
 
     On SIGTERM it stops claiming, finishes what is publishing and hands back the rest.
     """
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     from onthedot.broadcaster.service import serve
+    from onthedot.db.engine import safe_url
 
     overrides = {"sandbox_url": sandbox_url} if sandbox_url else {}
     settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -34,7 +37,12 @@ def broadcaster(
     # One line per request from the HTTP client would drown the broadcaster's own lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        typer.echo(f"Broadcaster publishing from {settings.database_url}")
+        typer.echo(f"Broadcaster publishing from {safe_url(settings.database_url)}")
         asyncio.run(serve(settings))
     except OnTheDotError as exc:
         raise fail(exc.detail) from None
+    except (OSError, OperationalError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise fail(
+            f"cannot reach the database ({safe_url(settings.database_url)}): {reason}"
+        ) from None

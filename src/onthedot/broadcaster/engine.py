@@ -304,11 +304,10 @@ class Broadcaster:
                 ),
             ),
         ):
-            # A post left publishing is reconciled even on a paused channel; nothing else
-            # of a paused channel is claimed.
-            active_only = kind != "expired"
-            found = await self._claim(candidates, claim, now, lease_until, active_only)
-            full = full or found >= limit
+            found, imminent = await self._claim(candidates, claim, now, lease_until, kind)
+            # Posts due soon are claimed back to back; ones further ahead one batch per
+            # poll, which leaves other broadcasters their share of a spike.
+            full = full or (found >= limit and imminent)
         return full
 
     async def _claim(
@@ -317,26 +316,55 @@ class Broadcaster:
         claim: Callable[[Sequence[int]], Executable],
         now: dt.datetime,
         lease_until: dt.datetime,
-        active_only: bool,
-    ) -> int:
+        kind: str,
+    ) -> tuple[int, bool]:
+        """Claim one batch; how many, and whether any is due within the next poll or two."""
         async with self._engine.begin() as conn:
-            wanted = list(dict.fromkeys(r[0] for r in await conn.execute(candidates)))
+            found = [r[0] for r in await conn.execute(candidates)]
+            wanted = list(dict.fromkeys(found))
             if not wanted:
-                return 0
-            lock = queries.lock_channels(wanted, active_only=active_only)
+                return 0, False
+            if len(found) >= self.config.claim_batch and len(wanted) > 1:
+                # The list was cut inside its last channel: leave that one for the next
+                # round, so one claim stays near the batch size and others get a share.
+                wanted.pop()
+            # A post left publishing is reconciled even on a paused channel; nothing else
+            # of a paused channel is claimed.
+            lock = queries.lock_channels(wanted, active_only=kind != "expired")
             locked = [r[0] for r in await conn.execute(lock)]
             if not locked:
-                return 0
+                return 0, False
             rows = (await conn.execute(claim(locked))).all()
             jobs = await load(conn, rows, box=self._box, media_dir=self._media_dir)
+        overdue = []
         for row in rows:
-            self._take(row, jobs[row.id], now, lease_until)
+            if self._take(row, jobs[row.id], now, lease_until, kind):
+                overdue.append((now - row.due_at).total_seconds())
+        if overdue:
+            # Overdue and unclaimed: every broadcaster was down or behind. Out at once.
+            self.stats["overdue"] += len(overdue)
+            log.warning(
+                "%d overdue post(s) claimed, up to %.1f s past their due time",
+                len(overdue),
+                max(overdue),
+            )
         self.stats["claimed"] += len(rows)
-        return len(rows)
+        soon = now + dt.timedelta(seconds=max(2 * self.config.poll_s, 1.0))
+        imminent = any(
+            (row.due_at if row.retry_at is None else max(row.due_at, row.retry_at)) <= soon
+            for row in rows
+        )
+        return len(rows), imminent
 
     def _take(
-        self, row: Any, loaded: Loaded | str, now: dt.datetime, lease_until: dt.datetime
-    ) -> None:
+        self,
+        row: Any,
+        loaded: Loaded | str,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        kind: str,
+    ) -> bool:
+        """Hold a claimed post; True when it was overdue (due, yet no one had claimed it)."""
         fire_at = row.due_at if row.retry_at is None else max(row.due_at, row.retry_at)
         held = Held(
             post_id=row.id,
@@ -349,14 +377,7 @@ class Broadcaster:
             needs_check=row.needs_check,
             retry=row.retry_at is not None,
         )
-        if row.retry_at is None and row.due_at < now - dt.timedelta(seconds=1):
-            # Overdue and unclaimed: every broadcaster was down or behind. Out at once.
-            self.stats["overdue"] += 1
-            log.warning(
-                "post %s was overdue by %.1f s when claimed",
-                row.id,
-                (now - row.due_at).total_seconds(),
-            )
+        overdue = kind == "due" and row.due_at < now - dt.timedelta(seconds=1)
         if isinstance(loaded, str):
             held.problem = loaded
         else:
@@ -375,6 +396,7 @@ class Broadcaster:
         self._held[held.post_id] = held
         heapq.heappush(self._heap, (held.fire_at, next(self._seq), held))
         self._heap_changed.set()
+        return overdue
 
     async def _prepare(self, adapter: Adapter, held: Held, loaded: Loaded) -> Prepared:
         async with self._prepare_slots:
@@ -733,7 +755,7 @@ class Broadcaster:
     async def heartbeat(self) -> bool:
         """Say this broadcaster is alive; end the leases of those that stopped saying so."""
         now = self._clock.now()
-        stale = now - dt.timedelta(seconds=max(5 * self.config.heartbeat_s, 10.0))
+        stale = now - dt.timedelta(seconds=5 * self.config.heartbeat_s)
         async with self._engine.begin() as conn:
             await conn.execute(queries.heartbeat(me=self.id, now=now))
             dead = [r[0] for r in await conn.execute(queries.dead_broadcasters(stale_before=stale))]

@@ -50,11 +50,12 @@ CLAIM_COLUMNS = (
 
 
 def due_channels(*, horizon: dt.datetime, limit: int) -> Select[int]:
-    """Channels of the oldest scheduled posts due up to `horizon`."""
+    """Channels of the oldest scheduled posts due up to `horizon`, a channel's posts due
+    together side by side (so a claim can take whole channels and stay near `limit`)."""
     return (
         select(Post.channel_id)
         .where(Post.status == PostStatus.SCHEDULED, Post.due_at <= horizon)
-        .order_by(Post.due_at)
+        .order_by(Post.due_at, Post.channel_id)
         .limit(limit)
     )
 

@@ -33,6 +33,11 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
+def safe_url(url: str | URL) -> str:
+    """The URL as it may be printed or logged: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

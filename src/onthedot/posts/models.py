@@ -57,8 +57,9 @@ def _enum(cls: type[enum.StrEnum]) -> Enum:
 class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (
-        # The broadcaster's due batch: status = 'scheduled' AND due_at <= horizon.
-        Index(None, "status", "due_at"),
+        # The broadcaster's claims: status = 'scheduled' AND due_at <= horizon, read in
+        # (due_at, channel_id) order so that a channel's posts due together are adjacent.
+        Index(None, "status", "due_at", "channel_id"),
         # A channel's queue and the re-flow of its floating posts.
         Index(None, "channel_id", "status", "due_at"),
         # Post lists, newest first, by workspace or channel, with or without a status.

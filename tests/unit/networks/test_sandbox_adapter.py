@@ -458,6 +458,7 @@ async def test_aclose_closes_only_the_clients_the_adapter_made() -> None:
     with pytest.raises(Transient) as err:
         await own.commit(job, Prepared(), job.items[0], None)
     assert err.value.maybe_sent is False
-    [made] = [client for client in own._clients if client is not None]
+    made = own._session
+    assert made is not None
     await own.aclose()
-    assert made.is_closed
+    assert made.closed

@@ -119,6 +119,12 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_posts_claimed_by_status"), ["claimed_by", "status"], unique=False
         )
+        batch_op.drop_index("ix_posts_status_due_at")
+        batch_op.create_index(
+            batch_op.f("ix_posts_status_due_at_channel_id"),
+            ["status", "due_at", "channel_id"],
+            unique=False,
+        )
         batch_op.create_index(
             batch_op.f("ix_posts_status_lease_until"), ["status", "lease_until"], unique=False
         )
@@ -132,6 +138,8 @@ def downgrade() -> None:
     with op.batch_alter_table("posts", schema=None, table_kwargs=_KEEP_IDS) as batch_op:
         batch_op.drop_index(batch_op.f("ix_posts_status_retry_at"))
         batch_op.drop_index(batch_op.f("ix_posts_status_lease_until"))
+        batch_op.drop_index(batch_op.f("ix_posts_status_due_at_channel_id"))
+        batch_op.create_index("ix_posts_status_due_at", ["status", "due_at"], unique=False)
         batch_op.drop_index(batch_op.f("ix_posts_claimed_by_status"))
         batch_op.drop_column("finished_at")
         batch_op.drop_column("last_error")
