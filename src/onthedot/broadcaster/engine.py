@@ -518,7 +518,8 @@ class Broadcaster:
                     continue
                 if held.needs_check:
                     started = self._clock.now()
-                    found = await asyncio.wait_for(adapter.find(job, item, reply_to), timeout)
+                    async with asyncio.timeout(timeout):
+                        found = await adapter.find(job, item, reply_to)
                     outcome = AttemptOutcome.FOUND if found else AttemptOutcome.NOT_FOUND
                     records.append(self._record(held, "reconcile", started, outcome))
                     self.stats["reconciled_" + outcome.value] += 1
@@ -532,9 +533,9 @@ class Broadcaster:
                 if started < job.due_at:  # pragma: no cover - guarded above; belt and braces
                     raise AssertionError(f"post {job.post_id} would go out early")
                 first_sent = first_sent or started
-                published = await asyncio.wait_for(
-                    adapter.commit(job, prepared, item, reply_to), timeout
-                )
+                # A timeout scope, not wait_for: no extra task per call at 08:00.
+                async with asyncio.timeout(timeout):
+                    published = await adapter.commit(job, prepared, item, reply_to)
                 self._note_rate(job.network, held.channel_id, published)
                 done[item.position] = reply_to = published
                 row = _item_row(item.item_id, published, self._clock.now())

@@ -449,3 +449,56 @@ async def test_retries_of_a_paused_channel_wait_for_the_resume(world: World, run
     await b.pump()
     await b.settle()
     assert (await world.get(post_id)).status == PostStatus.SENT
+
+
+async def test_a_call_that_never_answers_times_out_and_is_looked_for_next(  # type: ignore[no-untyped-def]
+    world: World, running
+) -> None:
+    import asyncio
+
+    world.net.idempotent = False
+    world.net.block = asyncio.Event()  # the network never answers
+    ch = await world.channel()
+    due = world.clock.now() + 5 * S
+    post_id = await world.post(ch, due)
+    b = await running(publish_timeout_s=0.05)
+    await b.pump()
+    world.clock.set(due)
+    await b.settle()
+    post = await world.get(post_id)
+    assert post.status == PostStatus.RETRY_WAIT and post.needs_check and post.tries == 1
+    (record,) = await world.attempts(post_id)
+    assert record.outcome == AttemptOutcome.RETRY
+    assert record.error == "the network did not answer in time while publishing"
+
+
+async def test_a_revoked_token_pauses_the_channel_and_holds_its_posts(  # type: ignore[no-untyped-def]
+    world: World, settings
+) -> None:
+    from onthedot.broadcaster.service import create_broadcaster
+    from onthedot.channels.models import Channel
+    from onthedot.networks import Network
+
+    ch = await world.channel()
+    due = world.clock.now() + 5 * S
+    first = await world.post(ch, due, "first")
+    later = await world.post(ch, due + 3600 * S, "an hour later")
+    world.net.script = [AuthRevoked("the token was revoked on the network", status=401)]
+    b = create_broadcaster(
+        settings, engine=world.engine, clock=world.clock, adapters={Network.SANDBOX: world.net}
+    )
+    await b.start()
+    try:
+        await b.pump()
+        world.clock.set(due)
+        await b.settle()
+    finally:
+        await b.shutdown()
+    assert (await world.get(first)).status == PostStatus.FAILED
+    assert (await world.get(later)).status == PostStatus.HELD
+    async with world.maker() as s:
+        channel = await s.get(Channel, ch)
+        assert channel is not None and channel.paused
+        assert channel.paused_reason is not None
+        assert "the token was revoked on the network" in channel.paused_reason
+        assert "reconnect" in channel.paused_reason
