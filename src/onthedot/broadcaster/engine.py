@@ -31,6 +31,7 @@ import logging
 import os
 import random
 import socket
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -70,6 +71,9 @@ log = logging.getLogger("onthedot.broadcaster")
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
 DEFAULT_RATE_WAIT_S = 60.0
+# Posts due within this are claimed batch after batch without waiting for the next poll, so
+# all of a spike is held before its instant; further ahead, one batch per poll.
+IMMINENT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,10 +308,10 @@ class Broadcaster:
                 ),
             ),
         ):
-            found, imminent = await self._claim(candidates, claim, now, lease_until, kind)
+            more, imminent = await self._claim(candidates, claim, now, lease_until, kind)
             # Posts due soon are claimed back to back; ones further ahead one batch per
             # poll, which leaves other broadcasters their share of a spike.
-            full = full or (found >= limit and imminent)
+            full = full or (more and imminent)
         return full
 
     async def _claim(
@@ -317,14 +321,16 @@ class Broadcaster:
         now: dt.datetime,
         lease_until: dt.datetime,
         kind: str,
-    ) -> tuple[int, bool]:
-        """Claim one batch; how many, and whether any is due within the next poll or two."""
+    ) -> tuple[bool, bool]:
+        """Claim one batch. Whether more may be waiting (the candidates filled a batch),
+        and whether any claimed post is due within `IMMINENT_S`."""
         async with self._engine.begin() as conn:
             found = [r[0] for r in await conn.execute(candidates)]
             wanted = list(dict.fromkeys(found))
             if not wanted:
-                return 0, False
-            if len(found) >= self.config.claim_batch and len(wanted) > 1:
+                return False, False
+            more = len(found) >= self.config.claim_batch
+            if more and len(wanted) > 1:
                 # The list was cut inside its last channel: leave that one for the next
                 # round, so one claim stays near the batch size and others get a share.
                 wanted.pop()
@@ -333,7 +339,7 @@ class Broadcaster:
             lock = queries.lock_channels(wanted, active_only=kind != "expired")
             locked = [r[0] for r in await conn.execute(lock)]
             if not locked:
-                return 0, False
+                return more, False
             rows = (await conn.execute(claim(locked))).all()
             jobs = await load(conn, rows, box=self._box, media_dir=self._media_dir)
         overdue = []
@@ -349,12 +355,12 @@ class Broadcaster:
                 max(overdue),
             )
         self.stats["claimed"] += len(rows)
-        soon = now + dt.timedelta(seconds=max(2 * self.config.poll_s, 1.0))
+        soon = now + dt.timedelta(seconds=max(2 * self.config.poll_s, IMMINENT_S))
         imminent = any(
             (row.due_at if row.retry_at is None else max(row.due_at, row.retry_at)) <= soon
             for row in rows
         )
-        return len(rows), imminent
+        return more, imminent
 
     def _take(
         self,
@@ -481,7 +487,7 @@ class Broadcaster:
             return
         try:
             prepared = await held.prepare
-        except (NetworkError, TimeoutError) as exc:
+        except Exception as exc:  # an adapter's bug counts as a transient error, not a crash
             await self._failed(held, adapter, _as_network_error(exc, preparing=True), [])
             return
         async with self._slots, self._network_slots[job.network]:
@@ -559,7 +565,20 @@ class Broadcaster:
                 held, PostStatus.UNKNOWN, error=message, records=records, items=item_rows
             )
             return
-        except (NetworkError, TimeoutError) as exc:
+        except Exception as exc:
+            # An adapter's bug counts like a transient error that may have gone out: tries
+            # are counted, the post is looked for before the next one, and it ends.
+            if not isinstance(exc, NetworkError | TimeoutError):
+                # Where, not what: an exception's text could carry a credential.
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                log.error(
+                    "post %s: the %s adapter raised %s at %s:%s",
+                    job.post_id,
+                    job.network.value,
+                    type(exc).__name__,
+                    where.filename,
+                    where.lineno,
+                )
             error = _as_network_error(exc, preparing=False)
             await self._failed(held, adapter, error, records, item_rows, first_sent)
             return
@@ -621,7 +640,8 @@ class Broadcaster:
             if isinstance(error, AuthRevoked):
                 self._spawn(self._revoked(held.channel_id, f"{network}: {error.message}"))
             return
-        assert isinstance(error, Transient)
+        if not isinstance(error, Transient):
+            error = Transient(error.message, status=error.status, code=error.code)
         tries = held.tries + 1
         backoff = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (tries - 1))
         retry_at = now + dt.timedelta(seconds=backoff * self._rng.uniform(0.5, 1.0))
@@ -830,7 +850,10 @@ def _as_network_error(exc: BaseException, *, preparing: bool) -> NetworkError:
         return Transient(
             f"the network did not answer in time while {what}", maybe_sent=not preparing
         )
-    return Transient(f"unexpected error: {exc}", maybe_sent=not preparing)
+    # The exception's own text could carry a credential: only its kind is shown.
+    return Transient(
+        f"unexpected error in the adapter ({type(exc).__name__})", maybe_sent=not preparing
+    )
 
 
 def _item_row(item_id: int, published: Published, at: dt.datetime) -> dict[str, Any]:

@@ -502,3 +502,44 @@ async def test_a_revoked_token_pauses_the_channel_and_holds_its_posts(  # type: 
         assert channel.paused_reason is not None
         assert "the token was revoked on the network" in channel.paused_reason
         assert "reconnect" in channel.paused_reason
+
+
+async def test_claims_stay_near_the_batch_and_go_on_while_posts_are_imminent(  # type: ignore[no-untyped-def]
+    world: World, running
+) -> None:
+    soon = world.clock.now() + 5 * S
+    later = world.clock.now() + 50 * S
+    for n in range(4):
+        ch = await world.channel(f"@c{n}")
+        for _ in range(3):
+            await world.post(ch, soon, f"soon {n}")
+            await world.post(ch, later, f"later {n}")
+    b = await running(claim_batch=4)
+    # The first four candidates (due soon) cover channels 0 and 1; the list is cut inside
+    # channel 1, so only channel 0 is claimed: all of its posts due within the lead time.
+    assert await b.pump() is True
+    assert b.held_count == 6
+    while await b.pump():
+        pass
+    assert b.held_count == 24
+    assert await b.pump() is False  # nothing left, nothing more to wait for
+
+
+async def test_an_adapter_bug_counts_as_a_try_that_may_have_gone_out(world: World, running) -> None:  # type: ignore[no-untyped-def]
+    world.net.idempotent = False
+
+    def broken(job, item) -> None:  # type: ignore[no-untyped-def]
+        raise ValueError("token=secret-value in a bad place")
+
+    world.net.before_commit = broken
+    ch = await world.channel()
+    due = world.clock.now() + 5 * S
+    post_id = await world.post(ch, due)
+    b = await running()
+    await b.pump()
+    world.clock.set(due)
+    await b.settle()
+    post = await world.get(post_id)
+    assert post.status == PostStatus.RETRY_WAIT and post.needs_check and post.tries == 1
+    assert post.last_error is not None and "secret-value" not in post.last_error
+    assert "unexpected error in the adapter (ValueError)" in post.last_error
