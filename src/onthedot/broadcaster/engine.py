@@ -288,21 +288,21 @@ class Broadcaster:
         for kind, candidates, claim in (
             (
                 "expired",
-                queries.expired_channels(now=now, limit=limit),
+                queries.expired_channels(now=now, limit=2 * limit),
                 lambda ids: queries.claim_expired(
                     channel_ids=ids, now=now, me=self.id, lease_until=lease_until
                 ),
             ),
             (
                 "due",
-                queries.due_channels(horizon=horizon, limit=limit),
+                queries.due_channels(horizon=horizon, limit=2 * limit),
                 lambda ids: queries.claim_due(
                     channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
                 ),
             ),
             (
                 "retry",
-                queries.retry_channels(horizon=horizon, limit=limit),
+                queries.retry_channels(horizon=horizon, limit=2 * limit),
                 lambda ids: queries.claim_retries(
                     channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
                 ),
@@ -322,24 +322,34 @@ class Broadcaster:
         lease_until: dt.datetime,
         kind: str,
     ) -> tuple[bool, bool]:
-        """Claim one batch. Whether more may be waiting (the candidates filled a batch),
-        and whether any claimed post is due within `IMMINENT_S`."""
+        """Claim about one batch. Whether more may be waiting, and whether the oldest
+        candidate is due within `IMMINENT_S` (then the loader goes on at once)."""
+        batch = self.config.claim_batch
         async with self._engine.begin() as conn:
-            found = [r[0] for r in await conn.execute(candidates)]
-            wanted = list(dict.fromkeys(found))
-            if not wanted:
+            found = (await conn.execute(candidates)).all()
+            if not found:
                 return False, False
-            more = len(found) >= self.config.claim_batch
-            if more and len(wanted) > 1:
-                # The list was cut inside its last channel: leave that one for the next
-                # round, so one claim stays near the batch size and others get a share.
+            soon = now + dt.timedelta(seconds=max(2 * self.config.poll_s, IMMINENT_S))
+            imminent = min(r[1] for r in found) <= soon
+            wanted = list(dict.fromkeys(r[0] for r in found))
+            cut = len(found) >= 2 * batch
+            if cut and len(wanted) > 1:
+                # The list was cut inside its last channel: leave that one for later.
                 wanted.pop()
-            # A post left publishing is reconciled even on a paused channel; nothing else
-            # of a paused channel is claimed.
-            lock = queries.lock_channels(wanted, active_only=kind != "expired")
-            locked = [r[0] for r in await conn.execute(lock)]
+            # Enough channels for about one batch; broadcasters reading the same list lock
+            # different ones (SKIP LOCKED), so each takes a share of a spike.
+            channels = max(1, round(batch * len(wanted) / len(found)))
+            held_here = (await conn.execute(queries.lock_channels(wanted, limit=channels))).all()
+            # Fewer than wanted: others hold some right now, or the limit stopped short.
+            more = cut or len(held_here) < len(wanted)
+            # A post left publishing is reconciled even on a paused channel; nothing else of
+            # a paused channel is claimed (its retries wait for the resume).
+            locked = [r[0] for r in held_here if kind == "expired" or not r[1]]
             if not locked:
-                return more, False
+                if more and not held_here:
+                    # Another broadcaster is claiming these right now; try again shortly.
+                    await asyncio.sleep(0.02)
+                return more, imminent
             rows = (await conn.execute(claim(locked))).all()
             jobs = await load(conn, rows, box=self._box, media_dir=self._media_dir)
         overdue = []
@@ -355,11 +365,6 @@ class Broadcaster:
                 max(overdue),
             )
         self.stats["claimed"] += len(rows)
-        soon = now + dt.timedelta(seconds=max(2 * self.config.poll_s, IMMINENT_S))
-        imminent = any(
-            (row.due_at if row.retry_at is None else max(row.due_at, row.retry_at)) <= soon
-            for row in rows
-        )
         return more, imminent
 
     def _take(

@@ -49,45 +49,48 @@ CLAIM_COLUMNS = (
 )
 
 
-def due_channels(*, horizon: dt.datetime, limit: int) -> Select[int]:
+def due_channels(*, horizon: dt.datetime, limit: int) -> Select[int, dt.datetime | None]:
     """Channels of the oldest scheduled posts due up to `horizon`, a channel's posts due
     together side by side (so a claim can take whole channels and stay near `limit`)."""
     return (
-        select(Post.channel_id)
+        select(Post.channel_id, Post.due_at)
         .where(Post.status == PostStatus.SCHEDULED, Post.due_at <= horizon)
         .order_by(Post.due_at, Post.channel_id)
         .limit(limit)
     )
 
 
-def retry_channels(*, horizon: dt.datetime, limit: int) -> Select[int]:
+def retry_channels(*, horizon: dt.datetime, limit: int) -> Select[int, dt.datetime | None]:
     """Channels of the posts whose retry comes due up to `horizon`."""
     return (
-        select(Post.channel_id)
+        select(Post.channel_id, Post.retry_at)
         .where(Post.status == PostStatus.RETRY_WAIT, Post.retry_at <= horizon)
         .order_by(Post.retry_at)
         .limit(limit)
     )
 
 
-def expired_channels(*, now: dt.datetime, limit: int) -> Select[int]:
+def expired_channels(*, now: dt.datetime, limit: int) -> Select[int, dt.datetime | None]:
     """Channels of posts whose broadcaster's lease ran out (it died or stalled).
 
     Unordered: they are all overdue already, and few.
     """
     return (
-        select(Post.channel_id).where(Post.status.in_(OWNED), Post.lease_until <= now).limit(limit)
+        select(Post.channel_id, Post.lease_until)
+        .where(Post.status.in_(OWNED), Post.lease_until <= now)
+        .limit(limit)
     )
 
 
-def lock_channels(channel_ids: Sequence[int], *, active_only: bool = False) -> Select[int]:
-    """The channels no one else holds right now; held ones are left for the next round.
+def lock_channels(channel_ids: Sequence[int], *, limit: int | None = None) -> Select[int, bool]:
+    """Up to `limit` of the channels no one else holds right now, and whether each is paused.
 
-    `active_only` leaves paused channels out: their retries wait for the resume.
+    Channels another broadcaster holds are skipped (and do not count towards the limit), so
+    two broadcasters reading the same candidates each lock a different share of them.
     """
-    query = select(Channel.id).where(Channel.id.in_(channel_ids))
-    if active_only:
-        query = query.where(Channel.paused.is_(False))
+    query = select(Channel.id, Channel.paused).where(Channel.id.in_(channel_ids))
+    if limit is not None:
+        query = query.limit(limit)
     return query.with_for_update(skip_locked=True)
 
 

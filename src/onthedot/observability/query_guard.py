@@ -53,7 +53,7 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Executable]] = {
     "broadcaster.due_channels": lambda: bq.due_channels(horizon=_NOW, limit=1000),
     "broadcaster.retry_channels": lambda: bq.retry_channels(horizon=_NOW, limit=1000),
     "broadcaster.expired_channels": lambda: bq.expired_channels(now=_NOW, limit=1000),
-    "broadcaster.lock_channels": lambda: bq.lock_channels([1, 2, 3], active_only=True),
+    "broadcaster.lock_channels": lambda: bq.lock_channels([1, 2, 3], limit=2),
     "broadcaster.claim_due": lambda: bq.claim_due(
         channel_ids=[1, 2], horizon=_NOW, me="b", lease_until=_NOW
     ),
