@@ -653,17 +653,18 @@ class Broadcaster:
         deadline = held.due_at + dt.timedelta(seconds=self.config.retry_deadline_s)
         needs_check = held.needs_check or (error.maybe_sent and not adapter.idempotent)
         records.append(self._record(held, "publish", started, AttemptOutcome.RETRY, error))
+        tried = f"{tries} {'try' if tries == 1 else 'tries'}"
         if tries >= self.config.max_tries or retry_at > deadline:
             self.stats["failed"] += 1
             status = PostStatus.UNKNOWN if needs_check else PostStatus.FAILED
             if needs_check:
                 message = (
                     f"{network} kept failing ({error.message}) and a try may have gone out: "
-                    f"gave up after {tries} tries. Check the account, then resolve the post "
+                    f"gave up after {tried}. Check the account, then resolve the post "
                     "as sent or retry it."
                 )
             else:
-                message = f"{network} kept failing: {error.message} (gave up after {tries} tries)"
+                message = f"{network} kept failing: {error.message} (gave up after {tried})"
             await self._finish(
                 held,
                 status,

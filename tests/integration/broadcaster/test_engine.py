@@ -543,3 +543,46 @@ async def test_an_adapter_bug_counts_as_a_try_that_may_have_gone_out(world: Worl
     assert post.status == PostStatus.RETRY_WAIT and post.needs_check and post.tries == 1
     assert post.last_error is not None and "secret-value" not in post.last_error
     assert "unexpected error in the adapter (ValueError)" in post.last_error
+
+
+async def test_a_thread_interrupted_half_way_goes_on_from_where_it_stopped(  # type: ignore[no-untyped-def]
+    world: World, running
+) -> None:
+    ch = await world.channel()
+    due = world.clock.now() + 5 * S
+    thread = await world.post(ch, due, "part 1", "part 2", "part 3")
+    # Part 1 goes out, part 2 hits a 503 that provably sent nothing.
+    world.net.script = [None, Transient("503", status=503, maybe_sent=False)]
+    b = await running()
+    await b.pump()
+    world.clock.set(due)
+    await b.settle()
+    post = await world.get(thread)
+    assert post.status == PostStatus.RETRY_WAIT and post.retry_at is not None
+    items = await world.items(thread)
+    assert items[0].network_id is not None and items[1].network_id is None
+    world.clock.set(post.retry_at)
+    await b.pump()
+    await b.settle()
+    assert (await world.get(thread)).status == PostStatus.SENT
+    assert [(c.position, c.reply_to) for c in world.net.commits()] == [
+        (0, None),
+        (1, items[0].network_id),  # the 503
+        (1, items[0].network_id),
+        (2, (await world.items(thread))[1].network_id),
+    ]
+    assert world.net.created == [(thread, 0), (thread, 1), (thread, 2)]
+
+
+async def test_no_retry_after_the_deadline(world: World, running) -> None:  # type: ignore[no-untyped-def]
+    ch = await world.channel()
+    due = world.clock.now() + 5 * S
+    post_id = await world.post(ch, due)
+    world.net.script = [Transient("503", status=503, maybe_sent=False)]
+    b = await running(retry_deadline_s=1.0)  # the first backoff alone is longer
+    await b.pump()
+    world.clock.set(due)
+    await b.settle()
+    post = await world.get(post_id)
+    assert post.status == PostStatus.FAILED and post.tries == 1
+    assert post.last_error == "sandbox kept failing: 503 (gave up after 1 try)"
