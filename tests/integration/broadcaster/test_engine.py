@@ -586,3 +586,26 @@ async def test_no_retry_after_the_deadline(world: World, running) -> None:  # ty
     post = await world.get(post_id)
     assert post.status == PostStatus.FAILED and post.tries == 1
     assert post.last_error == "sandbox kept failing: 503 (gave up after 1 try)"
+
+
+async def test_a_network_wide_rate_limit_holds_every_account_of_that_network(  # type: ignore[no-untyped-def]
+    world: World, running
+) -> None:
+    one, two = await world.channel("@one"), await world.channel("@two")
+    due = world.clock.now() + 5 * S
+    first = await world.post(one, due, "first")
+    second = await world.post(two, due + S, "second, another account")
+    reset = due + 30 * S
+    world.net.script = [
+        RateLimited("app limit reached", status=429, reset_at=reset, scope="network")
+    ]
+    b = await running()
+    await b.pump()
+    world.clock.set(due)
+    await b.settle()
+    world.clock.set(due + S)
+    await b.settle()
+    assert len(world.net.commits()) == 1
+    for post_id in (first, second):
+        post = await world.get(post_id)
+        assert (post.status, post.retry_at, post.tries) == (PostStatus.RETRY_WAIT, reset, 0)
