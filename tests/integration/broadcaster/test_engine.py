@@ -609,3 +609,30 @@ async def test_a_network_wide_rate_limit_holds_every_account_of_that_network(  #
     for post_id in (first, second):
         post = await world.get(post_id)
         assert (post.status, post.retry_at, post.tries) == (PostStatus.RETRY_WAIT, reset, 0)
+
+
+async def test_a_network_without_an_adapter_fails_with_a_message(world: World, running) -> None:  # type: ignore[no-untyped-def]
+    from onthedot.channels import service as channels
+    from onthedot.networks import Network
+
+    async with world.maker() as s, s.begin():
+        ch = await channels.create_channel(
+            s,
+            member=world.team.owner.member,
+            network=Network.BLUESKY,
+            handle="@someone.bsky.social",
+            timezone="UTC",
+            schedule="daily 08:00",
+            now=world.clock.now(),
+        )
+    due = world.clock.now() + 5 * S
+    post_id = await world.post(ch.id, due)
+    b = await running()
+    await b.pump()
+    world.clock.set(due)
+    await b.settle()
+    post = await world.get(post_id)
+    assert post.status == PostStatus.FAILED
+    assert (
+        post.last_error == "onthedot cannot publish to bluesky yet: no adapter for it is installed"
+    )
