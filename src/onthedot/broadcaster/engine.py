@@ -587,16 +587,18 @@ class Broadcaster:
             error = _as_network_error(exc, preparing=False)
             await self._failed(held, adapter, error, records, item_rows, first_sent)
             return
-        records.append(
-            self._record(
-                held,
-                "publish",
-                first_sent or self._clock.now(),
-                AttemptOutcome.SENT,
-                status=reply_to.status if reply_to else None,
-                lateness_at=first_sent,
+        if first_sent is not None:
+            # A post found whole on the network has its `found` record and no publish try.
+            records.append(
+                self._record(
+                    held,
+                    "publish",
+                    first_sent,
+                    AttemptOutcome.SENT,
+                    status=reply_to.status if reply_to else None,
+                    lateness_at=first_sent,
+                )
             )
-        )
         self.stats["sent"] += 1
         await self._finish(held, PostStatus.SENT, records=records, items=item_rows)
 
