@@ -35,17 +35,16 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
 from onthedot.broadcaster import queries
-from onthedot.broadcaster.jobs import Loaded, lateness, load
+from onthedot.broadcaster.jobs import Loaded, load
 from onthedot.broadcaster.lock import SingleBroadcasterLock
 from onthedot.broadcaster.writer import Outcome, Writer
 from onthedot.clock import Clock
@@ -64,7 +63,6 @@ from onthedot.networks.base import (
     Transient,
 )
 from onthedot.posts.models import AttemptOutcome, PostStatus
-from onthedot.posts.models import Broadcaster as BroadcasterRow
 
 log = logging.getLogger("onthedot.broadcaster")
 
@@ -78,32 +76,30 @@ IMMINENT_S = 10.0
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    prepare_lead_s: float = 60.0
-    claim_batch: int = 1000
-    poll_s: float = 1.0
-    lease_s: float = 30.0
-    max_in_flight: int = 1000
-    max_held: int = 200_000
-    publish_timeout_s: float = 30.0
-    max_tries: int = 8
-    retry_deadline_s: float = 3600.0
-    heartbeat_s: float = 2.0
+    """The broadcaster's settings (see `onthedot.config.Settings` for what each means)."""
+
+    prepare_lead_s: float
+    claim_batch: int
+    poll_s: float
+    lease_s: float
+    max_in_flight: int
+    max_held: int
+    publish_timeout_s: float
+    max_tries: int
+    retry_deadline_s: float
+    heartbeat_s: float
     prepare_concurrency: int = 64
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Config:
-        return cls(
-            prepare_lead_s=settings.prepare_lead_s,
-            claim_batch=settings.claim_batch,
-            poll_s=settings.poll_s,
-            lease_s=settings.lease_s,
-            max_in_flight=settings.max_in_flight,
-            max_held=settings.max_held,
-            publish_timeout_s=settings.publish_timeout_s,
-            max_tries=settings.max_tries,
-            retry_deadline_s=settings.retry_deadline_s,
-            heartbeat_s=settings.heartbeat_s,
-        )
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Config:
+        """From the settings (by default, their defaults), with some fields overridden."""
+        settings = settings or Settings.model_construct()
+        values = {
+            f.name: getattr(settings, f.name)
+            for f in fields(cls)
+            if f.name in Settings.model_fields
+        }
+        return cls(**{**values, **overrides})
 
 
 @dataclass(eq=False, slots=True)
@@ -114,16 +110,19 @@ class Held:
     channel_id: int
     attempt: int
     due_at: dt.datetime
-    fire_at: dt.datetime
-    order: tuple[dt.datetime, int, int]
+    fire_at: dt.datetime  # the due time, or the retry time when that is later
+    queue_position: int
     tries: int
     needs_check: bool
-    retry: bool
     loaded: Loaded | None = None
     problem: str | None = None
     prepare: asyncio.Task[Prepared] | None = None
-    fired: bool = False
     lease_until: dt.datetime | None = None
+
+    @property
+    def order(self) -> tuple[dt.datetime, int, int]:
+        """A lane's order: due time, then queue order."""
+        return (self.fire_at, self.queue_position, self.post_id)
 
 
 @dataclass(slots=True)
@@ -146,7 +145,7 @@ class Broadcaster:
         broadcaster_id: str | None = None,
         on_channel_revoked: Callable[[int, str], Any] | None = None,
     ) -> None:
-        self.config = config or Config()
+        self.config = config or Config.from_settings()
         self.id = (
             broadcaster_id or f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         )
@@ -193,12 +192,8 @@ class Broadcaster:
         now = self._clock.now()
         async with self._engine.begin() as conn:
             await conn.execute(
-                insert(BroadcasterRow).values(
-                    id=self.id,
-                    host=socket.gethostname()[:255],
-                    pid=os.getpid(),
-                    started_at=now,
-                    heartbeat_at=now,
+                queries.register(
+                    me=self.id, host=socket.gethostname()[:255], pid=os.getpid(), now=now
                 )
             )
         self._writer.start()
@@ -249,11 +244,7 @@ class Broadcaster:
         now = self._clock.now()
         try:
             async with self._engine.begin() as conn:
-                await conn.execute(
-                    update(BroadcasterRow)
-                    .where(BroadcasterRow.id == self.id)
-                    .values(stopped_at=now, heartbeat_at=now)
-                )
+                await conn.execute(queries.mark_stopped(broadcaster_ids=[self.id], now=now))
         except (OperationalError, DBAPIError, OSError):
             log.warning("could not record that broadcaster %s stopped", self.id)
         if self._lock is not None:
@@ -351,6 +342,9 @@ class Broadcaster:
                     await asyncio.sleep(0.02)
                 return more, imminent
             rows = (await conn.execute(claim(locked))).all()
+        # Read after the claim commits, so the channel locks are held only for the claim:
+        # claimed posts cannot be edited or deleted, so what is read is what goes out.
+        async with self._engine.connect() as conn:
             jobs = await load(conn, rows, box=self._box, media_dir=self._media_dir)
         overdue = []
         for row in rows:
@@ -383,10 +377,9 @@ class Broadcaster:
             attempt=row.attempt,
             due_at=row.due_at,
             fire_at=fire_at,
-            order=(fire_at, row.queue_position or 0, row.id),
+            queue_position=row.queue_position or 0,
             tries=row.tries,
             needs_check=row.needs_check,
-            retry=row.retry_at is not None,
         )
         overdue = kind == "due" and row.due_at < now - dt.timedelta(seconds=1)
         if isinstance(loaded, str):
@@ -440,7 +433,6 @@ class Broadcaster:
             now = self._clock.now()
             while self._heap and self._heap[0][0] <= now:
                 _, _, held = heapq.heappop(self._heap)
-                held.fired = True
                 self._enqueue(held)
 
     def _enqueue(self, held: Held) -> None:
@@ -767,7 +759,7 @@ class Broadcaster:
             "network_status": error.status if error is not None else status,
             "error_code": (error.code or type(error).__name__)[:64] if error is not None else None,
             "error": error.message if error is not None else None,
-            "lateness_s": lateness(held.due_at, lateness_at) if lateness_at else None,
+            "lateness_s": (lateness_at - held.due_at).total_seconds() if lateness_at else None,
         }
 
     def _forget(self, held: Held) -> None:
@@ -790,9 +782,7 @@ class Broadcaster:
             dead = [r[0] for r in await conn.execute(queries.dead_broadcasters(stale_before=stale))]
             if dead:
                 await conn.execute(queries.expire_leases_of(broadcaster_ids=dead, now=now))
-                await conn.execute(
-                    update(BroadcasterRow).where(BroadcasterRow.id.in_(dead)).values(stopped_at=now)
-                )
+                await conn.execute(queries.mark_stopped(broadcaster_ids=dead, now=now))
                 log.warning("broadcaster(s) %s stopped heartbeating; recovering their posts", dead)
             await conn.execute(
                 queries.forget_broadcasters(stopped_before=now - dt.timedelta(days=7))

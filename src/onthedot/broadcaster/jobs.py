@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,7 +147,3 @@ def _channel_info(channel: Any, box: CredentialBox | None) -> ChannelInfo | str:
         except ConfigurationError as exc:
             return exc.detail
     return ChannelInfo(network=channel.network, handle=channel.handle, credentials=credentials)
-
-
-def lateness(due_at: dt.datetime, at: dt.datetime) -> float:
-    return (at - due_at).total_seconds()

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Delete,
+    Insert,
     Select,
     Update,
     bindparam,
     case,
     delete,
+    insert,
     or_,
     select,
     update,
@@ -94,43 +97,41 @@ def lock_channels(channel_ids: Sequence[int], *, limit: int | None = None) -> Se
     return query.with_for_update(skip_locked=True)
 
 
-def _claim_values(*, me: str, lease_until: dt.datetime) -> dict[str, object]:
-    return {
-        "attempt": Post.attempt + 1,
-        "claimed_by": me,
-        "lease_until": lease_until,
-    }
+def _claim(
+    *conditions: ColumnElement[bool], me: str, lease_until: dt.datetime, **values: Any
+) -> Update:
+    """Claim the posts that meet `conditions`: a new fencing token, this owner, a lease."""
+    return (
+        update(Post)
+        .where(*conditions)
+        .values(attempt=Post.attempt + 1, claimed_by=me, lease_until=lease_until, **values)
+        .returning(*CLAIM_COLUMNS)
+    )
 
 
 def claim_due(
     *, channel_ids: Sequence[int], horizon: dt.datetime, me: str, lease_until: dt.datetime
 ) -> Update:
-    chosen = select(Post.id).where(
+    return _claim(
         Post.channel_id.in_(channel_ids),
         Post.status == PostStatus.SCHEDULED,
         Post.due_at <= horizon,
-    )
-    return (
-        update(Post)
-        .where(Post.id.in_(chosen.scalar_subquery()))
-        .values(status=PostStatus.CLAIMED, **_claim_values(me=me, lease_until=lease_until))
-        .returning(*CLAIM_COLUMNS)
+        me=me,
+        lease_until=lease_until,
+        status=PostStatus.CLAIMED,
     )
 
 
 def claim_retries(
     *, channel_ids: Sequence[int], horizon: dt.datetime, me: str, lease_until: dt.datetime
 ) -> Update:
-    chosen = select(Post.id).where(
+    return _claim(
         Post.channel_id.in_(channel_ids),
         Post.status == PostStatus.RETRY_WAIT,
         Post.retry_at <= horizon,
-    )
-    return (
-        update(Post)
-        .where(Post.id.in_(chosen.scalar_subquery()))
-        .values(status=PostStatus.CLAIMED, **_claim_values(me=me, lease_until=lease_until))
-        .returning(*CLAIM_COLUMNS)
+        me=me,
+        lease_until=lease_until,
+        status=PostStatus.CLAIMED,
     )
 
 
@@ -142,21 +143,15 @@ def claim_expired(
     A post found `publishing` may or may not have reached the network: it stays publishing
     and is marked to be looked for before anything is sent again.
     """
-    chosen = select(Post.id).where(
+    was_publishing = Post.status == PostStatus.PUBLISHING
+    return _claim(
         Post.channel_id.in_(channel_ids),
         Post.status.in_(OWNED),
         Post.lease_until <= now,
-    )
-    was_publishing = Post.status == PostStatus.PUBLISHING
-    return (
-        update(Post)
-        .where(Post.id.in_(chosen.scalar_subquery()))
-        .values(
-            status=case((was_publishing, PostStatus.PUBLISHING), else_=PostStatus.CLAIMED),
-            needs_check=case((was_publishing, True), else_=Post.needs_check),
-            **_claim_values(me=me, lease_until=lease_until),
-        )
-        .returning(*CLAIM_COLUMNS)
+        me=me,
+        lease_until=lease_until,
+        status=case((was_publishing, PostStatus.PUBLISHING), else_=PostStatus.CLAIMED),
+        needs_check=case((was_publishing, True), else_=Post.needs_check),
     )
 
 
@@ -245,6 +240,14 @@ def item_published() -> Update:
 
 def heartbeat(*, me: str, now: dt.datetime) -> Update:
     return update(Broadcaster).where(Broadcaster.id == me).values(heartbeat_at=now)
+
+
+def mark_stopped(*, broadcaster_ids: Sequence[str], now: dt.datetime) -> Update:
+    return update(Broadcaster).where(Broadcaster.id.in_(broadcaster_ids)).values(stopped_at=now)
+
+
+def register(*, me: str, host: str, pid: int, now: dt.datetime) -> Insert:
+    return insert(Broadcaster).values(id=me, host=host, pid=pid, started_at=now, heartbeat_at=now)
 
 
 def dead_broadcasters(*, stale_before: dt.datetime) -> Select[str]:

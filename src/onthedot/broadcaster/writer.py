@@ -33,6 +33,8 @@ log = logging.getLogger("onthedot.broadcaster")
 
 # Parameters per statement: well under SQLite's and asyncpg's limits.
 CHUNK = 900
+# The fenced transitions, in the order a post goes through them.
+KINDS = ("prepared", "publishing", "release")
 
 
 @dataclass(slots=True)
@@ -43,6 +45,14 @@ class Transition:
     post_id: int
     attempt: int
     future: asyncio.Future[bool]
+
+
+@dataclass(slots=True)
+class ItemsDone:
+    """Where thread items landed, recorded before the next item replies to them."""
+
+    rows: list[dict[str, Any]]
+    future: asyncio.Future[None]
 
 
 @dataclass(slots=True)
@@ -62,6 +72,9 @@ class Outcome:
     future: asyncio.Future[None] | None = None
 
 
+Op = Transition | ItemsDone | Outcome
+
+
 class Writer:
     def __init__(
         self,
@@ -77,7 +90,7 @@ class Writer:
         self._lease = lease_for_publishing
         self._max_batch = max_batch
         self._retry_s = retry_s
-        self._pending: list[Transition | Outcome | tuple[str, list[dict[str, Any]], Any]] = []
+        self._pending: list[Op] = []
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -112,10 +125,10 @@ class Writer:
     def items(self, rows: list[dict[str, Any]]) -> asyncio.Future[None]:
         """Record where thread items landed, before the next item replies to them."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._submit(("items", rows, future))
+        self._submit(ItemsDone(rows, future))
         return future
 
-    def _submit(self, op: Transition | Outcome | tuple[str, list[dict[str, Any]], Any]) -> None:
+    def _submit(self, op: Op) -> None:
         if self._closed and self._task is not None and self._task.done():
             raise RuntimeError("the broadcaster's writer is closed")
         self._pending.append(op)
@@ -154,28 +167,23 @@ class Writer:
                 continue
             self.transactions += 1
             for op in batch:
+                if op.future is None or op.future.done():
+                    continue
                 if isinstance(op, Transition):
-                    if not op.future.done():
-                        op.future.set_result(op.post_id in results[op.kind])
-                elif isinstance(op, Outcome):
-                    if op.future is not None and not op.future.done():
-                        op.future.set_result(None)
-                elif not op[2].done():
-                    op[2].set_result(None)
+                    op.future.set_result(op.post_id in results[op.kind])
+                else:
+                    op.future.set_result(None)
 
     @staticmethod
     def _fail(
-        batch: Sequence[Transition | Outcome | tuple[str, list[dict[str, Any]], Any]],
+        batch: Sequence[Op],
         exc: Exception,
     ) -> None:
         for op in batch:
-            future = op.future if not isinstance(op, tuple) else op[2]
-            if future is not None and not future.done():
-                future.set_exception(exc)
+            if op.future is not None and not op.future.done():
+                op.future.set_exception(exc)
 
-    async def _write(
-        self, batch: Sequence[Transition | Outcome | tuple[str, list[dict[str, Any]], Any]]
-    ) -> dict[str, set[int]]:
+    async def _write(self, batch: Sequence[Op]) -> dict[str, set[int]]:
         now = self._clock.now()
         groups: dict[tuple[str, int], list[int]] = defaultdict(list)
         outcomes: list[Outcome] = []
@@ -187,15 +195,13 @@ class Writer:
                 outcomes.append(op)
                 item_rows.extend(op.items)
             else:
-                item_rows.extend(op[1])
-        matched: dict[str, set[int]] = {"prepared": set(), "publishing": set(), "release": set()}
+                item_rows.extend(op.rows)
+        matched: dict[str, set[int]] = {kind: set() for kind in KINDS}
         async with self._engine.begin() as conn:
             if item_rows:
                 await conn.execute(queries.item_published(), item_rows)
-            for kind in ("prepared", "publishing", "release"):
-                for (k, attempt), ids in groups.items():
-                    if k == kind:
-                        matched[kind] |= await self._fenced(conn, kind, ids, attempt, now)
+            for (kind, attempt), ids in sorted(groups.items(), key=lambda g: KINDS.index(g[0][0])):
+                matched[kind] |= await self._fenced(conn, kind, ids, attempt, now)
             if outcomes:
                 await conn.execute(
                     queries.finish(),

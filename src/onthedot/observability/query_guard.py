@@ -41,7 +41,10 @@ from onthedot.posts.models import PostItem, PostItemMedia, PostStatus
 # Representative arguments: the plan, not the rows, is what is checked.
 _NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 
-CRITICAL_QUERIES: Mapping[str, Callable[[], Executable]] = {
+# A statement, or a statement with the parameters it needs bound (executemany writes).
+Query = Executable | tuple[Executable, Mapping[str, Any]]
+
+CRITICAL_QUERIES: Mapping[str, Callable[[], Query]] = {
     "auth.token_by_hash": lambda: accounts_queries.token_by_hash(token_hash="0" * 64),
     "accounts.membership_of": lambda: accounts_queries.membership_of(workspace_id=1, user_id=2),
     "accounts.members_of": lambda: accounts_queries.members_of(workspace_id=1),
@@ -73,6 +76,26 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Executable]] = {
     "broadcaster.dead_broadcasters": lambda: bq.dead_broadcasters(stale_before=_NOW),
     "broadcaster.expire_leases_of": lambda: bq.expire_leases_of(broadcaster_ids=["b"], now=_NOW),
     "broadcaster.forget_broadcasters": lambda: bq.forget_broadcasters(stopped_before=_NOW),
+    "broadcaster.mark_stopped": lambda: bq.mark_stopped(broadcaster_ids=["b"], now=_NOW),
+    # The outcome writes run as executemany; here with one row's parameters bound.
+    "broadcaster.finish": lambda: (
+        bq.finish(),
+        dict(
+            b_id=1,
+            b_attempt=1,
+            b_status=PostStatus.SENT,
+            b_retry_at=None,
+            b_tries=0,
+            b_needs_check=False,
+            b_last_error=None,
+            b_finished_at=_NOW,
+            b_now=_NOW,
+        ),
+    ),
+    "broadcaster.item_published": lambda: (
+        bq.item_published(),
+        dict(b_id=1, b_network_id="n1", b_network_url=None, b_published_at=_NOW),
+    ),
     "broadcaster.items_of": lambda: jobs.items_of([1, 2, 3]),
     "broadcaster.item_media_of": lambda: jobs.item_media_of([1, 2, 3]),
     "broadcaster.media_by_ids": lambda: jobs.media_by_ids([1, 2, 3]),
@@ -120,8 +143,6 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Executable]] = {
 
 # Queries that must also read their index in order: the broadcaster's claims take the oldest
 # due posts, and a plan that sorts instead reads every due (or every scheduled) post first.
-# The outcome writes (`finish`, `item_published`) are executemany by primary key and not
-# listed.
 ORDERED_PREFIX = "broadcaster."
 
 
@@ -269,8 +290,9 @@ def _explaining(sync_conn: Connection, prefix: str, sink: list[Any]) -> Iterator
         event.remove(sync_conn, "after_cursor_execute", after)
 
 
-async def explain(conn: AsyncConnection, name: str, statement: Executable) -> list[Finding]:
+async def explain(conn: AsyncConnection, name: str, query: Query) -> list[Finding]:
     """EXPLAIN one statement on this connection and return what scans a table."""
+    statement, params = query if isinstance(query, tuple) else (query, None)
     dialect = conn.dialect.name
     sink: list[Any] = []
     if dialect == "postgresql":
@@ -283,7 +305,7 @@ async def explain(conn: AsyncConnection, name: str, statement: Executable) -> li
     sync_conn = conn.sync_connection
     assert sync_conn is not None
     with _explaining(sync_conn, prefix, sink):
-        result = await conn.execute(statement)
+        result = await conn.execute(statement, params)
         result.close()
     if dialect == "postgresql":
         return postgres_findings(name, sink[0][0], await _pg_leading_columns(conn))
@@ -291,7 +313,7 @@ async def explain(conn: AsyncConnection, name: str, statement: Executable) -> li
 
 
 async def check_all(
-    conn: AsyncConnection, queries: Mapping[str, Callable[[], Executable]] = CRITICAL_QUERIES
+    conn: AsyncConnection, queries: Mapping[str, Callable[[], Query]] = CRITICAL_QUERIES
 ) -> list[Finding]:
     findings: list[Finding] = []
     for name, build in queries.items():

@@ -40,7 +40,7 @@ class World:
             self.engine,
             {Network.SANDBOX: self.net},
             clock=self.clock,
-            config=Config(**defaults),  # type: ignore[arg-type]
+            config=Config.from_settings(**defaults),
             rng=random.Random(7),
             on_channel_revoked=lambda cid, why: self.revoked.append((cid, why)),
         )
