@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onthedot.accounts import service as accounts_service
 from onthedot.accounts.models import ApiToken, Membership, Role, Workspace
 from onthedot.accounts.service import Member
+from onthedot.channels import queries as channels_queries
 from onthedot.channels import service as channels_service
-from onthedot.channels.models import Channel
 from onthedot.networks import Network
+from onthedot.posts import queries as post_queries
 from onthedot.posts import service as posts_service
-from onthedot.posts.models import Post, PostStatus
 
 DEMO_WORKSPACE = "Demo"
 DEMO_EMAIL = "demo@onthedot.local"
@@ -129,25 +129,20 @@ async def _upcoming(
 
     Added on every start unless some are still to come within the next ten minutes.
     """
-    channels = list(
-        await session.scalars(
-            select(Channel)
-            .where(Channel.workspace_id == member.workspace_id, Channel.network == "sandbox")
-            .order_by(Channel.id)
-        )
+    everything = await session.scalars(
+        channels_queries.channels_page(workspace_id=member.workspace_id, after_id=None, limit=50)
     )
+    channels = [c for c in everything if c.network == Network.SANDBOX]
     if not channels:
         return
-    soon = await session.scalar(
-        select(Post.id)
-        .where(
-            Post.channel_id.in_([c.id for c in channels]),
-            Post.status == PostStatus.SCHEDULED,
-            Post.due_at > now,
-            Post.due_at <= now + dt.timedelta(minutes=10),
+    horizon = now + dt.timedelta(minutes=10)
+    soon = None
+    for channel in channels:
+        upcoming = await session.scalar(
+            post_queries.queue_page(channel_id=channel.id, after=(now, 0), limit=1)
         )
-        .limit(1)
-    )
+        if upcoming is not None and upcoming.due_at is not None and upcoming.due_at <= horizon:
+            soon = upcoming
     if soon is not None and not force:
         return
     # From the next half minute at least 20 s away, one every 30 s.

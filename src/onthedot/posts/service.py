@@ -326,7 +326,11 @@ async def queue_page(
 
 
 async def _locked(
-    session: AsyncSession, member: Member, post_id: int, *, allowed: frozenset[PostStatus]
+    session: AsyncSession,
+    member: Member,
+    post_id: int,
+    *,
+    allowed: frozenset[PostStatus] = frozenset(PostStatus),
 ) -> tuple[Channel, Post]:
     """Take the lock of the post's channel, then read the post under it.
 
@@ -553,13 +557,7 @@ async def resolve(
     member.require_editor()
     if outcome not in RESOLVABLE:
         raise InvalidInput(f"outcome must be 'sent' or 'retry', not {outcome!r}")
-    channel_id = await session.scalar(
-        queries.channel_of_post(workspace_id=member.workspace_id, post_id=post_id)
-    )
-    if channel_id is None:
-        raise NotFound(f"post {post_id} not found")
-    channel = await channels_service.lock_channel(session, member=member, channel_id=channel_id)
-    post = await get_post(session, member=member, post_id=post_id)
+    channel, post = await _locked(session, member, post_id)
     if post.status not in RESOLVABLE[outcome]:
         raise Conflict(_why_not_resolvable(post, outcome), post_status=post.status.value)
     if outcome == "retry" and channel.paused:

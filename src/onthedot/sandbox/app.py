@@ -18,12 +18,13 @@ import datetime as dt
 import math
 import random
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import orjson
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -62,12 +63,13 @@ def _base36(n: int) -> str:
             return out
 
 
-def _percentile(ordered: list[float], share: float) -> float:
-    """Linear interpolation between closest ranks, as numpy's default does."""
-    position = (len(ordered) - 1) * share
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+def lateness_summary(values: Iterable[float]) -> dict[str, float | None]:
+    """p50, p95, p99 (linear interpolation, numpy's default) and max; None when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return dict.fromkeys(("p50", "p95", "p99", "max"))
+    p50, p95, p99 = (float(v) for v in np.percentile(ordered, [50, 95, 99]))
+    return {"p50": p50, "p95": p95, "p99": p99, "max": ordered[-1]}
 
 
 @dataclass(slots=True)
@@ -535,15 +537,7 @@ class Sandbox:
         return _json({"requests": chosen, "next": following})
 
     def stats(self) -> dict[str, Any]:
-        ordered = sorted(self._lateness)
-        lateness: dict[str, float | None] = dict.fromkeys(("p50", "p95", "p99", "max"))
-        if ordered:
-            lateness = {
-                "p50": _percentile(ordered, 0.50),
-                "p95": _percentile(ordered, 0.95),
-                "p99": _percentile(ordered, 0.99),
-                "max": ordered[-1],
-            }
+        lateness = lateness_summary(self._lateness)
         return {
             "requests": len(self.records),
             "created": self._created,

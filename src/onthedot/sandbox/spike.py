@@ -63,6 +63,7 @@ from onthedot.db.engine import create_engine, create_sessionmaker
 from onthedot.networks import Network
 from onthedot.posts.models import Broadcaster as BroadcasterRow
 from onthedot.posts.models import Post, PostItem, PostStatus, PublishAttempt
+from onthedot.sandbox.app import lateness_summary
 
 __all__ = [
     "FINAL",
@@ -104,14 +105,6 @@ def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
-
-
-def _percentile(ordered: Sequence[float], share: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default, as the sandbox does)."""
-    position = (len(ordered) - 1) * share
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def _utc(value: Any) -> dt.datetime | None:
@@ -675,15 +668,7 @@ def analyse(records: Iterable[Mapping[str, Any]], post_ids: Iterable[int]) -> di
                 early += 1
             if ref not in first:
                 first[ref] = (arrived - due).total_seconds()
-    ordered = sorted(first.values())
-    lateness: dict[str, float | None] = dict.fromkeys(("p50", "p95", "p99", "max"))
-    if ordered:
-        lateness = {
-            "p50": _percentile(ordered, 0.50),
-            "p95": _percentile(ordered, 0.95),
-            "p99": _percentile(ordered, 0.99),
-            "max": ordered[-1],
-        }
+    lateness = lateness_summary(first.values())
     return {
         "requests": requests,
         "answers": dict(answers),

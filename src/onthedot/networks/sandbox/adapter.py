@@ -243,79 +243,52 @@ class SandboxAdapter(Adapter):
     ) -> httpx.Response:
         """One call, with transport failures turned into the broadcaster's outcomes.
         `publishing` says whether the call could publish a post."""
-        if self._client is None:
-            return await self._send_aiohttp(method, url, publishing=publishing, **kwargs)
+        then = _MAYBE_PUBLISHED if publishing else "onthedot tries again"
         try:
-            return await self._client.request(method, url, timeout=self._timeout, **kwargs)
+            if self._client is not None:
+                return await self._client.request(method, url, timeout=self._timeout, **kwargs)
+            if not url.startswith(("http://", "https://")):
+                raise httpx.UnsupportedProtocol(url)
+            return await self._request_aiohttp(method, url, **kwargs)
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
             raise Permanent(
                 f"the sandbox address {self.base_url!r} is not an http(s) URL; "
                 "fix the sandbox address in onthedot's settings"
             ) from None
-        except _NOT_SENT as exc:
+        except (*_NOT_SENT, aiohttp.ClientConnectorError) as exc:
             raise Transient(
                 f"onthedot could not reach the sandbox at {self.base_url} ({_reason(exc)}); "
                 "nothing was sent. onthedot tries again; if this goes on, check that the "
                 "sandbox is running",
                 maybe_sent=False,
             ) from None
-        except httpx.TimeoutException:
-            then = _MAYBE_PUBLISHED if publishing else "onthedot tries again"
+        except (httpx.TimeoutException, TimeoutError):
             raise Transient(
                 f"the sandbox did not answer within {self._timeout_s:g} s; {then}",
                 maybe_sent=publishing,
             ) from None
-        except httpx.TransportError as exc:
-            then = _MAYBE_PUBLISHED if publishing else "onthedot tries again"
+        except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
             raise Transient(
                 f"the connection to the sandbox broke before it answered ({_reason(exc)}); {then}",
                 maybe_sent=publishing,
             ) from None
 
-    async def _send_aiohttp(
+    async def _request_aiohttp(
         self,
         method: str,
         url: str,
         *,
-        publishing: bool,
         content: bytes | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """The same call over aiohttp, answered as an httpx.Response for the rest of the
-        adapter; the same failures map to the same outcomes."""
-        if not url.startswith(("http://", "https://")):
-            raise Permanent(
-                f"the sandbox address {self.base_url!r} is not an http(s) URL; "
-                "fix the sandbox address in onthedot's settings"
-            )
-        then = _MAYBE_PUBLISHED if publishing else "onthedot tries again"
-        try:
-            async with self._session_now().request(
-                method, url, data=content, params=params, headers=headers
-            ) as answer:
-                body = await answer.read()
-                # No request attached: building one parses the URL again (30 µs a call).
-                return httpx.Response(
-                    answer.status, headers=list(answer.headers.items()), content=body
-                )
-        except aiohttp.ClientConnectorError as exc:
-            raise Transient(
-                f"onthedot could not reach the sandbox at {self.base_url} ({_reason(exc)}); "
-                "nothing was sent. onthedot tries again; if this goes on, check that the "
-                "sandbox is running",
-                maybe_sent=False,
-            ) from None
-        except TimeoutError:
-            raise Transient(
-                f"the sandbox did not answer within {self._timeout_s:g} s; {then}",
-                maybe_sent=publishing,
-            ) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            raise Transient(
-                f"the connection to the sandbox broke before it answered ({_reason(exc)}); {then}",
-                maybe_sent=publishing,
-            ) from None
+        """The call over aiohttp, answered as an httpx.Response for the rest of the adapter."""
+        async with self._session_now().request(
+            method, url, data=content, params=params, headers=headers
+        ) as answer:
+            body = await answer.read()
+            # No request attached: building one parses the URL again (30 µs a call).
+            return httpx.Response(answer.status, headers=list(answer.headers.items()), content=body)
 
     async def _upload(self, job: Job, account: str, item: Item) -> list[str]:
         ids: list[str] = []
