@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from onthedot.broadcaster.engine import Broadcaster, Config
@@ -70,6 +70,11 @@ class World:
                 now=self.clock.now(),
             )
             return post.id
+
+    async def force(self, post_id: int, **values: object) -> None:
+        """Put a post in a state directly, as another (or a dead) broadcaster left it."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(Post).where(Post.id == post_id).values(**values))
 
     async def get(self, post_id: int) -> Post:
         async with self.maker() as s:

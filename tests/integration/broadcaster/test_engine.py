@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
+import pytest
 from sqlalchemy import text, update
 
+from onthedot.broadcaster.service import create_broadcaster
+from onthedot.channels import service as channels
+from onthedot.channels.models import Channel
+from onthedot.errors import ConfigurationError
+from onthedot.networks import Network
 from onthedot.networks.base import (
     AuthRevoked,
     CannotTell,
+    Item,
+    Job,
     Permanent,
+    Published,
     RateLimited,
     Transient,
 )
@@ -79,12 +89,7 @@ async def test_a_stale_owner_is_fenced_out(world: World, running) -> None:  # ty
     await b.pump()
     await b.settle()
     # Someone else takes the post over meanwhile (its attempt moves on).
-    async with world.engine.begin() as conn:
-        await conn.execute(
-            update(Post)
-            .where(Post.id == post_id)
-            .values(attempt=Post.attempt + 1, claimed_by="other")
-        )
+    await world.force(post_id, attempt=Post.attempt + 1, claimed_by="other")
     world.clock.set(due)
     await b.settle()
     assert world.net.commits() == []
@@ -223,41 +228,29 @@ async def test_crash_recovery_finds_a_post_that_went_out(world: World, running) 
     lost_id = await world.post(ch, due + S, "never left")
     # A broadcaster died in the network call of both: the first reached the network.
     for post_id in (sent_id, lost_id):
-        async with world.engine.begin() as conn:
-            await conn.execute(
-                update(Post)
-                .where(Post.id == post_id)
-                .values(
-                    status=PostStatus.PUBLISHING,
-                    attempt=1,
-                    claimed_by="dead",
-                    lease_until=due + 10 * S,
-                )
-            )
-    job_key = None
+        await world.force(
+            post_id,
+            status=PostStatus.PUBLISHING,
+            attempt=1,
+            claimed_by="dead",
+            lease_until=due + 10 * S,
+        )
     b = await running()
-    # The network has the first one, under its idempotency key.
-    from onthedot.networks.base import Published
-
     await b.pump()  # leases still valid: nothing to recover yet
     assert b.held_count == 0
     world.clock.set(due + 11 * S)
-    # Put the first post on the network as the dead broadcaster did.
-    from onthedot.networks import Network
-    from onthedot.networks.base import Item, Job
-
+    # The first one is on the network, under its idempotency key, as the dead one sent it.
     job = Job(
-        sent_id,
-        ch,
-        world.team.owner.member.workspace_id,
-        Network.SANDBOX,
-        "@a",
-        {},
-        (Item(0, 0, "went out"),),
-        due,
+        post_id=sent_id,
+        channel_id=ch,
+        workspace_id=world.team.owner.member.workspace_id,
+        network=Network.SANDBOX,
+        handle="@a",
+        credentials={},
+        items=(Item(item_id=0, position=0, text="went out"),),
+        due_at=due,
     )
-    job_key = job.idempotency_key(job.items[0])
-    world.net.posts[job_key] = Published("n-earlier")
+    world.net.posts[job.idempotency_key(job.items[0])] = Published("n-earlier")
     await b.pump()
     await b.settle()
     sent, lost = await world.get(sent_id), await world.get(lost_id)
@@ -275,12 +268,9 @@ async def test_when_the_network_cannot_tell_the_post_is_unknown(world: World, ru
     ch = await world.channel()
     due = world.clock.now() + 5 * S
     post_id = await world.post(ch, due)
-    async with world.engine.begin() as conn:
-        await conn.execute(
-            update(Post)
-            .where(Post.id == post_id)
-            .values(status=PostStatus.PUBLISHING, attempt=1, claimed_by="dead", lease_until=due)
-        )
+    await world.force(
+        post_id, status=PostStatus.PUBLISHING, attempt=1, claimed_by="dead", lease_until=due
+    )
     world.net.find_script = [CannotTell("no way to look posts up")]
     world.clock.set(due + S)
     b = await running()
@@ -404,10 +394,6 @@ async def test_slow_preparation_does_not_make_a_post_late(world: World, running)
 async def test_a_second_broadcaster_on_one_sqlite_file_refuses_to_start(  # type: ignore[no-untyped-def]
     world: World, running, db_url: str
 ) -> None:
-    import pytest
-
-    from onthedot.errors import ConfigurationError
-
     first = await running()
     second = world.broadcaster()
     if world.engine.dialect.name != "sqlite":
@@ -423,18 +409,12 @@ async def test_a_second_broadcaster_on_one_sqlite_file_refuses_to_start(  # type
 
 
 async def test_retries_of_a_paused_channel_wait_for_the_resume(world: World, running) -> None:  # type: ignore[no-untyped-def]
-    from onthedot.channels.models import Channel
-
     ch = await world.channel()
     due = world.clock.now() + 5 * S
     post_id = await world.post(ch, due)
     # A post that was publishing when its channel was paused came back for a retry.
+    await world.force(post_id, status=PostStatus.RETRY_WAIT, retry_at=due, attempt=1)
     async with world.engine.begin() as conn:
-        await conn.execute(
-            update(Post)
-            .where(Post.id == post_id)
-            .values(status=PostStatus.RETRY_WAIT, retry_at=due, attempt=1)
-        )
         await conn.execute(update(Channel).where(Channel.id == ch).values(paused=True))
     world.clock.set(due)
     b = await running()
@@ -451,8 +431,6 @@ async def test_retries_of_a_paused_channel_wait_for_the_resume(world: World, run
 async def test_a_call_that_never_answers_times_out_and_is_looked_for_next(  # type: ignore[no-untyped-def]
     world: World, running
 ) -> None:
-    import asyncio
-
     world.net.idempotent = False
     world.net.block = asyncio.Event()  # the network never answers
     ch = await world.channel()
@@ -472,10 +450,6 @@ async def test_a_call_that_never_answers_times_out_and_is_looked_for_next(  # ty
 async def test_a_revoked_token_pauses_the_channel_and_holds_its_posts(  # type: ignore[no-untyped-def]
     world: World, settings
 ) -> None:
-    from onthedot.broadcaster.service import create_broadcaster
-    from onthedot.channels.models import Channel
-    from onthedot.networks import Network
-
     ch = await world.channel()
     due = world.clock.now() + 5 * S
     first = await world.post(ch, due, "first")
@@ -609,8 +583,6 @@ async def test_a_network_wide_rate_limit_holds_every_account_of_that_network(  #
 
 
 async def test_a_network_without_an_adapter_fails_with_a_message(world: World, running) -> None:  # type: ignore[no-untyped-def]
-    from onthedot.channels import service as channels
-    from onthedot.networks import Network
 
     async with world.maker() as s, s.begin():
         ch = await channels.create_channel(

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from onthedot.broadcaster.queries import OWNED
 from onthedot.channels import service as channels
 from onthedot.channels.models import Channel
 from onthedot.clock import FrozenClock
@@ -21,11 +22,11 @@ from onthedot.errors import ChannelPaused, Conflict, NotFound, PermissionDenied
 from onthedot.networks import Network
 from onthedot.posts import service as posts
 from onthedot.posts.models import AttemptOutcome, Post, PostStatus, PublishAttempt
-from onthedot.posts.service import ItemInput, Mode
+from onthedot.posts.service import Mode
 from tests.conftest import T0, Team
+from tests.integration.posts.helpers import add_post, make_channel
 
 Maker = async_sessionmaker[AsyncSession]
-OWNED = (PostStatus.CLAIMED, PostStatus.PREPARED, PostStatus.PUBLISHING)
 
 
 def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -33,17 +34,15 @@ def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 async def _channel(maker: Maker, team: Team, clock: FrozenClock) -> int:
-    async with maker() as s, s.begin():
-        ch = await channels.create_channel(
-            s,
-            member=team.owner.member,
-            network=Network.SANDBOX,
-            handle="@a",
-            timezone="UTC",
-            schedule="daily 08:00, 12:00, 18:00",
-            now=clock.now(),
-        )
-        return ch.id
+    return await make_channel(
+        maker,
+        team,
+        clock,
+        network=Network.SANDBOX,
+        handle="@a",
+        timezone="UTC",
+        schedule="daily 08:00, 12:00, 18:00",
+    )
 
 
 async def _add(
@@ -55,17 +54,7 @@ async def _add(
     mode: Mode = Mode.QUEUE,
     at: dt.datetime | None = None,
 ) -> int:
-    async with maker() as s, s.begin():
-        (post,) = await posts.create_posts(
-            s,
-            member=team.owner.member,
-            channel_ids=[channel_id],
-            items=[ItemInput(text)],
-            mode=mode,
-            at=at,
-            now=clock.now(),
-        )
-        return post.id
+    return (await add_post(maker, team, clock, channel_id, text, mode, at)).id
 
 
 async def _force(maker: Maker, post_id: int, **values: Any) -> None:

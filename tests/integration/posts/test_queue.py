@@ -26,46 +26,13 @@ from onthedot.posts import service as posts
 from onthedot.posts.models import Post, PostStatus
 from onthedot.posts.service import ItemInput, Mode
 from tests.conftest import Team
+from tests.integration.posts.helpers import SCHEDULE
+from tests.integration.posts.helpers import add_post as _add
+from tests.integration.posts.helpers import make_channel as _channel
 
 BERLIN = ZoneInfo("Europe/Berlin")
-SCHEDULE = "Mon–Fri 08:00, 12:30, 17:00; Sat 10:00"
 
 Maker = async_sessionmaker[AsyncSession]
-
-
-async def _channel(maker: Maker, team: Team, clock: FrozenClock, **kw: object) -> int:
-    args: dict[str, object] = {
-        "network": Network.MASTODON,
-        "handle": "@a@example.social",
-        "timezone": "Europe/Berlin",
-        "schedule": SCHEDULE,
-    }
-    args.update(kw)
-    async with maker() as s, s.begin():
-        ch = await channels.create_channel(s, member=team.owner.member, now=clock.now(), **args)  # type: ignore[arg-type]
-        return ch.id
-
-
-async def _add(
-    maker: Maker,
-    team: Team,
-    clock: FrozenClock,
-    channel_id: int,
-    text: str,
-    mode: Mode = Mode.QUEUE,
-    at: dt.datetime | None = None,
-) -> Post:
-    async with maker() as s, s.begin():
-        (post,) = await posts.create_posts(
-            s,
-            member=team.owner.member,
-            channel_ids=[channel_id],
-            items=[ItemInput(text)],
-            mode=mode,
-            at=at,
-            now=clock.now(),
-        )
-        return post
 
 
 async def _queue(maker: Maker, team: Team, channel_id: int) -> list[Post]:
