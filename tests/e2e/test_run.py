@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,11 +12,7 @@ from pathlib import Path
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from onthedot.sandbox.spike import free_port
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -65,7 +60,7 @@ def _stop(proc: subprocess.Popen[bytes], tmp_path: Path) -> None:
 
 
 def test_run_serves_the_demo_workspace_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc, token = _start(tmp_path, port)
     try:
         auth = {"Authorization": f"Bearer {token}"}
@@ -97,7 +92,7 @@ def test_run_serves_the_demo_workspace_and_stops_on_sigterm(tmp_path: Path) -> N
         _stop(proc, tmp_path)
 
     # A second start keeps the workspace, revokes the old token and prints a new one.
-    port = _free_port()
+    port = free_port()
     proc, second = _start(tmp_path, port)
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
@@ -114,7 +109,7 @@ def test_run_serves_the_demo_workspace_and_stops_on_sigterm(tmp_path: Path) -> N
 
 def test_run_outside_the_demo_needs_a_key(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "onthedot", "run", "--no-demo", "--port", str(_free_port())],
+        [sys.executable, "-m", "onthedot", "run", "--no-demo", "--port", str(free_port())],
         cwd=tmp_path,
         env=_env(tmp_path),
         capture_output=True,

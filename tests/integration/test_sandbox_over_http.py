@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -17,19 +16,14 @@ from onthedot.networks.base import Item, Job, Prepared, RateLimited, Transient
 from onthedot.networks.sandbox import SandboxAdapter
 from onthedot.sandbox.app import create_sandbox_app
 from onthedot.sandbox.config import SandboxConfig
+from onthedot.sandbox.spike import free_port
 
 DUE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 async def sandbox_url() -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     app = create_sandbox_app(SandboxConfig(seed=1))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -85,7 +79,7 @@ async def test_publish_find_and_failures_over_http(sandbox_url: str) -> None:
 
 
 async def test_an_unreachable_sandbox_means_nothing_was_sent() -> None:
-    adapter = SandboxAdapter(f"http://127.0.0.1:{_free_port()}", idempotent=True)
+    adapter = SandboxAdapter(f"http://127.0.0.1:{free_port()}", idempotent=True)
     try:
         job = _job(4, "nobody home")
         with pytest.raises(Transient) as err:

@@ -23,12 +23,12 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from onthedot.sandbox.spike import (
+    CLOCK,
     PostgresCluster,
     Report,
     SandboxOptions,
     Spike,
     postgres_database,
-    sleep_until,
     sqlite_database,
 )
 
@@ -107,7 +107,7 @@ async def _kill_while_in_flight(spike: Spike, *, at_least: int = 50) -> str:
     received at least `at_least` post requests (the calls are on the wire, not just
     committed)."""
     assert spike.seeded is not None
-    await sleep_until(spike.seeded.due_at)
+    await CLOCK.sleep_until(spike.seeded.due_at)
     deadline = spike.seeded.due_at + dt.timedelta(seconds=10)
     while True:
         counts = await spike.publishing()
@@ -136,7 +136,7 @@ async def _two_broadcaster_spike(
         await _kill_while_in_flight(spike)
     if cluster is not None:
         assert spike.seeded is not None
-        await sleep_until(spike.seeded.due_at + dt.timedelta(seconds=0.5))
+        await CLOCK.sleep_until(spike.seeded.due_at + dt.timedelta(seconds=0.5))
         counts = await spike.publishing()
         spike.note(f"pg_ctl -m fast stop; posts publishing per broadcaster {counts}")
         await asyncio.to_thread(cluster.stop, "fast")

@@ -66,6 +66,7 @@ from onthedot.posts.models import Post, PostItem, PostStatus, PublishAttempt
 from onthedot.sandbox.app import lateness_summary
 
 __all__ = [
+    "CLOCK",
     "FINAL",
     "BroadcasterProcess",
     "PostgresCluster",
@@ -77,7 +78,6 @@ __all__ = [
     "free_port",
     "postgres_database",
     "seed",
-    "sleep_until",
     "sqlite_database",
 ]
 
@@ -114,13 +114,8 @@ def _utc(value: Any) -> dt.datetime | None:
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-async def sleep_until(instant: dt.datetime) -> None:
-    """Return once the wall clock reached `instant` (never before)."""
-    await SystemClock().sleep_until(instant)
+# The harness's clock: real time, and `CLOCK.sleep_until` never returns early.
+CLOCK = SystemClock()
 
 
 # --- the sandbox ---------------------------------------------------------------------------
@@ -421,7 +416,7 @@ async def seed(
     if posts < 1 or channels < 1:
         raise ValueError("a spike needs at least one post and one channel")
     tag = tag or uuid.uuid4().hex[:6]
-    now = _now()
+    now = CLOCK.now()
     sessions = create_sessionmaker(engine)
     async with sessions() as session, session.begin():
         workspace, owner = await accounts_service.create_workspace(
@@ -441,9 +436,9 @@ async def seed(
             )
             channel_ids.append(channel.id)
     if due_at is None:
-        due_at = dt.datetime.fromtimestamp(math.ceil(_now().timestamp() + due_in_s), dt.UTC)
+        due_at = dt.datetime.fromtimestamp(math.ceil(CLOCK.now().timestamp() + due_in_s), dt.UTC)
     started = time.perf_counter()
-    now = _now()
+    now = CLOCK.now()
     per_group = min(GROUP_CHANNELS, channels)
     post_ids: list[int] = []
     group = ""
@@ -488,7 +483,7 @@ async def seed(
         post_ids=tuple(post_ids),
         due_at=due_at,
         seconds=time.perf_counter() - started,
-        committed_at=_now(),
+        committed_at=CLOCK.now(),
     )
 
 
@@ -729,7 +724,7 @@ class Spike:
     def note(self, event: str) -> None:
         """Record an event, timed from T when the posts are seeded."""
         if self.seeded is not None:
-            offset = (_now() - self.seeded.due_at).total_seconds()
+            offset = (CLOCK.now() - self.seeded.due_at).total_seconds()
             event = f"T{offset:+.2f} s: {event}"
         self.events.append(event)
 
@@ -847,7 +842,7 @@ class Spike:
         while True:
             counts = await self.statuses()
             if all(PostStatus(s) in FINAL for s in counts):
-                self.final_at = _now()
+                self.final_at = CLOCK.now()
                 return counts
             if time.monotonic() > deadline:
                 self.note(f"deadline: posts not final yet {counts}")
