@@ -14,6 +14,7 @@ from onthedot.clock import Clock
 from onthedot.config import Settings
 from onthedot.crypto import CredentialBox
 from onthedot.errors import AuthenticationFailed
+from onthedot.networks.runtime import Networks
 
 
 def get_settings(request: Request) -> Settings:
@@ -24,6 +25,11 @@ def get_settings(request: Request) -> Settings:
 def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
+
+
+def get_networks(request: Request) -> Networks:
+    networks: Networks = request.app.state.networks
+    return networks
 
 
 def get_box(request: Request) -> CredentialBox | None:
@@ -44,6 +50,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 BoxDep = Annotated["CredentialBox | None", Depends(get_box)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+NetworksDep = Annotated[Networks, Depends(get_networks)]
 
 
 async def get_member(request: Request, session: SessionDep, clock: ClockDep) -> Member:

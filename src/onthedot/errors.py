@@ -107,3 +107,20 @@ class ScheduleEmpty(Conflict):
 class PostNotEditable(Conflict):
     code = "post_not_editable"
     title = "Post can no longer be changed"
+
+
+class NetworkRefused(OnTheDotError):
+    """A network said no to a request made on the user's behalf (a wrong app password, a
+    declined consent, an expired sign-in)."""
+
+    code = "network_refused"
+    status = 400
+    title = "The network refused"
+
+
+class NetworkUnavailable(OnTheDotError):
+    """A network could not be asked just now; the same request may work later."""
+
+    code = "network_unavailable"
+    status = 502
+    title = "The network did not answer"

@@ -29,7 +29,7 @@ from onthedot.api import create_app
 from onthedot.clock import FrozenClock
 from onthedot.config import Settings
 from onthedot.crypto import CredentialBox
-from onthedot.posts.models import Post, PostStatus
+from onthedot.posts.models import Post, PostItem, PostStatus
 from tests.conftest import Actor, Team
 from tests.e2e.helpers import (
     PNG,
@@ -99,6 +99,19 @@ async def an_unknown_post(client: httpx.AsyncClient, team: Team, actor: Actor) -
             update(Post)
             .where(Post.id == target.id)
             .values(status=PostStatus.UNKNOWN, last_error="secret: the network timed out")
+        )
+    return target
+
+
+async def a_published_post(client: httpx.AsyncClient, team: Team, actor: Actor) -> Target:
+    """A post that went out (its sandbox channel reports no engagement: no network is asked)."""
+    target = await a_queued_post(client, team, actor)
+    async with _database[0]() as session, session.begin():
+        await session.execute(
+            update(Post).where(Post.id == target.id).values(status=PostStatus.SENT)
+        )
+        await session.execute(
+            update(PostItem).where(PostItem.post_id == target.id).values(network_id="secret-1")
         )
     return target
 
@@ -194,6 +207,7 @@ OBJECT_ENDPOINTS = [
     Endpoint("POST", "/posts/{id}/move-to-top", EDIT, 200, a_queued_post),
     Endpoint("POST", "/posts/{id}/move", EDIT, 200, a_queued_post, lambda _: {"position": 1}),
     Endpoint("GET", "/posts/{id}/attempts", READ, 200, a_queued_post),
+    Endpoint("GET", "/posts/{id}/engagement", READ, 200, a_published_post),
     Endpoint(
         "POST", "/posts/{id}/resolve", EDIT, 200, an_unknown_post, lambda _: {"outcome": "sent"}
     ),
@@ -232,12 +246,25 @@ WORKSPACE_ENDPOINTS = [
     Endpoint("GET", "/posts", READ, 200),
     Endpoint("GET", "/media", READ, 200),
     Endpoint("POST", "/media", EDIT, 201, upload=True),
+    Endpoint("GET", "/reports/lateness?due=2026-11-26T08:00", READ, 200),
+    Endpoint("GET", "/networks", READ, 200),
+    # X's consent address is made without calling X (see `_an_x_app`).
+    Endpoint(
+        "POST", "/channels/connect", EDIT, 200, body=lambda _: {"network": "x", "timezone": "UTC"}
+    ),
+    Endpoint("GET", "/reports/lateness.png?due=2026-11-26T08:00", READ, 200),
 ]
 
 ALL_ENDPOINTS = OBJECT_ENDPOINTS + WORKSPACE_ENDPOINTS
 
 # Not this suite's: the operator's revenue reports and Stripe's signed webhook.
 OTHER_SUITES = ("/api/v1/revenue/", "/api/v1/stripe/")
+
+
+@pytest.fixture(autouse=True)
+def _an_x_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This installation has an X app, so connecting X needs no network call to start."""
+    monkeypatch.setenv("ONTHEDOT_X_CLIENT_ID", "ownership-tests")
 
 
 def test_the_tables_name_every_endpoint(

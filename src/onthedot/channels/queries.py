@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import Select, select
 
 from onthedot.channels.models import Channel
@@ -21,3 +23,22 @@ def channels_page(*, workspace_id: int, after_id: int | None, limit: int) -> Sel
 def channel_by_id(*, channel_id: int) -> Select[Channel]:
     """A channel whatever its workspace: for onthedot's own changes (the broadcaster's)."""
     return select(Channel).where(Channel.id == channel_id)
+
+
+def credentials_expiring(*, before: dt.datetime, limit: int) -> Select[int]:
+    """Channels whose tokens expire before `before`, soonest first: the refresher's work."""
+    return (
+        select(Channel.id)
+        .where(Channel.credentials_expire_at < before)
+        .order_by(Channel.credentials_expire_at)
+        .limit(limit)
+    )
+
+
+def channel_of_account(*, workspace_id: int, network: str, account_id: str) -> Select[Channel]:
+    """The workspace's channel of one network account, if it was connected before."""
+    return select(Channel).where(
+        Channel.workspace_id == workspace_id,
+        Channel.network == network,
+        Channel.account_id == account_id,
+    )

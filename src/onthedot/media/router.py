@@ -6,13 +6,18 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
 
 from onthedot.db.base import Id
-from onthedot.deps import ClockDep, MemberDep, SessionDep, SettingsDep
+from onthedot.deps import BoxDep, ClockDep, MemberDep, SessionDep, SettingsDep
+from onthedot.errors import NotFound
 from onthedot.media import service
+from onthedot.networks.public_media import PATH, resolve_token
 
 router = APIRouter(prefix="/media", tags=["media"])
+# Files a network fetches itself (Threads, Instagram), at sealed, expiring addresses.
+public_router = APIRouter(include_in_schema=False)
 
 CHUNK = 1024 * 1024
 
@@ -81,3 +86,15 @@ async def read_media(media_id: Id, session: SessionDep, member: MemberDep) -> ob
 @router.delete("/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_media(media_id: Id, session: SessionDep, member: MemberDep) -> None:
     await service.delete_media(session, member=member, media_id=media_id)
+
+
+@public_router.get(PATH + "{token}")
+async def public_media(
+    token: str, settings: SettingsDep, clock: ClockDep, box: BoxDep
+) -> FileResponse:
+    if box is None:
+        raise NotFound("this media address is unknown or has expired")
+    path, content_type = resolve_token(
+        token, box=box, media_dir=settings.media_dir, now=clock.now()
+    )
+    return FileResponse(path, media_type=content_type)

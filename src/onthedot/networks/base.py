@@ -49,6 +49,18 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Account:
+    """One connected account: what an adapter needs for calls that are not a publish
+    (refreshing its tokens, reading a sent post's engagement)."""
+
+    channel_id: int
+    workspace_id: int
+    network: Network
+    handle: str
+    credentials: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """Everything an adapter needs to publish one post to one channel."""
 
@@ -65,6 +77,16 @@ class Job:
         """Stable across retries and broadcasters, distinct per post, channel and item."""
         seed = f"onthedot:{self.post_id}:{self.channel_id}:{item.position}"
         return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    @property
+    def account(self) -> Account:
+        return Account(
+            channel_id=self.channel_id,
+            workspace_id=self.workspace_id,
+            network=self.network,
+            handle=self.handle,
+            credentials=self.credentials,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +155,25 @@ class AuthRevoked(Permanent):
 
 
 @dataclass(slots=True)
+class Unsupported(Permanent):
+    """The network offers no way to do this (read clicks, say)."""
+
+
+@dataclass(slots=True)
 class CannotTell(NetworkError):
     """The network cannot say whether a post exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """What a sent post has earned so far; None where the network does not tell."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    clicks: int | None = None
+    impressions: int | None = None
 
 
 @dataclass(slots=True)
@@ -161,6 +200,19 @@ class Adapter(ABC):
 
     @abstractmethod
     async def find(self, job: Job, item: Item, reply_to: Published | None) -> Published | None: ...
+
+    async def refresh(self, account: Account) -> dict[str, Any]:
+        """New credentials for `account`, its old ones exchanged or refreshed.
+
+        Raises `AuthRevoked` when the network will not refresh them (the user must connect
+        the account again) and `Transient` when it could not be asked: a transient error never
+        disconnects a channel.
+        """
+        raise Unsupported(f"{self.network.value} credentials do not expire")
+
+    async def engagement(self, account: Account, network_id: str) -> Engagement:
+        """Likes, reposts, replies (and clicks where offered) of one published item."""
+        raise Unsupported(f"{self.network.value} does not report engagement")
 
     async def aclose(self) -> None:
         return None

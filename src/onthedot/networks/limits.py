@@ -51,6 +51,7 @@ __all__ = [
     "count_text",
     "mastodon_length",
     "media_kind",
+    "takes_threads",
     "text_limit",
     "threads_length",
     "x_weighted_length",
@@ -240,6 +241,18 @@ TEXT_LIMITS: Final[Mapping[Network, TextLimit]] = MappingProxyType(
 )
 
 
+# Networks where a post can be a thread: each item a reply to the one before. LinkedIn's
+# comments, Facebook's and Instagram's are not posts of the account's feed, so a thread there
+# is refused at creation rather than published as something else.
+THREADED: Final = frozenset(
+    {Network.MASTODON, Network.BLUESKY, Network.THREADS, Network.X, Network.SANDBOX}
+)
+
+
+def takes_threads(network: Network) -> bool:
+    return Network(network) in THREADED
+
+
 def text_limit(network: Network, max_chars: int | None = None) -> int:
     """The text limit that applies on ``network``, given the channel's own ``max_chars``."""
     network = Network(network)
@@ -377,13 +390,14 @@ _HEIC, _HEIF, _AVIF, _BMP, _TIFF = (
     "image/bmp",
     "image/tiff",
 )
-_MP4, _MOV, _WEBM, _M4V = "video/mp4", "video/quicktime", "video/webm", "video/x-m4v"
+_MP4, _MOV, _WEBM, _OGV = "video/mp4", "video/quicktime", "video/webm", "video/ogg"
 
 MEDIA_LIMITS: Final[Mapping[Network, MediaLimits]] = MappingProxyType(
     {
         # docs.joinmastodon.org/user/posting/#media and Mastodon's source: Status
         # MEDIA_ATTACHMENTS_LIMIT 4; MediaAttachment IMAGE_LIMIT 16 MiB, VIDEO_LIMIT 99 MiB
-        # (Rails megabytes) and its IMAGE/VIDEO_MIME_TYPES; PostStatusService refuses a video
+        # (Rails megabytes) and its IMAGE/VIDEO_MIME_TYPES (video: mp4, ogg, quicktime, webm;
+        # not x-m4v, which Mastodon answers with 422); PostStatusService refuses a video
         # or audio next to any other attachment. GIFs are images (Mastodon turns them into
         # silent looping video). Instances report their own values in GET /api/v2/instance.
         Network.MASTODON: MediaLimits(
@@ -391,17 +405,18 @@ MEDIA_LIMITS: Final[Mapping[Network, MediaLimits]] = MappingProxyType(
             image=KindLimit(
                 frozenset({_JPEG, _PNG, _GIF, _WEBP, _HEIC, _HEIF, _AVIF}), 4, 16 * _MIB
             ),
-            video=KindLimit(frozenset({_MP4, _MOV, _WEBM, _M4V}), 1, 99 * _MIB),
+            video=KindLimit(frozenset({_MP4, _MOV, _WEBM, _OGV}), 1, 99 * _MIB),
             alone=frozenset({MediaKind.VIDEO}),
         ),
-        # Lexicons app.bsky.embed.images (at most 4 images, blob maxSize 1,000,000 bytes,
-        # accept image/*), app.bsky.embed.video (one video/mp4 blob, maxSize 100,000,000) and
-        # app.bsky.feed.post (embed is images *or* video). We take the common raster formats
+        # Lexicons app.bsky.embed.images (at most 4 images, accept image/*),
+        # app.bsky.embed.video (one video/mp4) and app.bsky.feed.post (embed is images *or*
+        # video). Blob sizes were raised in 2026: images to 2,000,000 bytes (bsky-docs #413/
+        # #414), video to 300,000,000 (atproto PR #5373). We take the common raster formats
         # of image/*; a GIF is posted as a still image.
         Network.BLUESKY: MediaLimits(
             max_items=4,
-            image=KindLimit(frozenset({_JPEG, _PNG, _WEBP, _GIF}), 4, 1 * _MB),
-            video=KindLimit(frozenset({_MP4}), 1, 100 * _MB),
+            image=KindLimit(frozenset({_JPEG, _PNG, _WEBP, _GIF}), 4, 2 * _MB),
+            video=KindLimit(frozenset({_MP4}), 1, 300 * _MB),
             alone=frozenset({MediaKind.VIDEO}),
         ),
         # developers.facebook.com/documentation/threads/posts: carousels of up to 20 images
@@ -413,12 +428,13 @@ MEDIA_LIMITS: Final[Mapping[Network, MediaLimits]] = MappingProxyType(
         ),
         # docs.x.com/x-api/media/quickstart/best-practices ("up to 4 photos, 1 animated GIF
         # or 1 video in a Post") and docs.x.com/x-api/media (image 5 MB, GIF 15 MB, video
-        # 512 MB; X's upload errors give the limits in bytes, as MiB).
+        # 512 MB). Taken as decimal megabytes, the stricter reading, so a file we pass X
+        # takes. (Best practices allow longer, larger videos; 512 MB is what every tier takes.)
         Network.X: MediaLimits(
             max_items=4,
-            image=KindLimit(frozenset({_JPEG, _PNG, _WEBP}), 4, 5 * _MIB),
-            video=KindLimit(frozenset({_MP4, _MOV}), 1, 512 * _MIB),
-            gif=KindLimit(frozenset({_GIF}), 1, 15 * _MIB),
+            image=KindLimit(frozenset({_JPEG, _PNG, _WEBP}), 4, 5 * _MB),
+            video=KindLimit(frozenset({_MP4, _MOV}), 1, 512 * _MB),
+            gif=KindLimit(frozenset({_GIF}), 1, 15 * _MB),
             alone=frozenset({MediaKind.VIDEO, MediaKind.GIF}),
         ),
         # learn.microsoft.com/linkedin/marketing/community-management/shares/: multiimage-

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
 
 from onthedot.db.base import Id
-from onthedot.deps import ClockDep, MemberDep, SessionDep
+from onthedot.deps import BoxDep, ClockDep, MemberDep, NetworksDep, SessionDep
 from onthedot.errors import InvalidInput
-from onthedot.posts import service
+from onthedot.posts import engagement, service
 from onthedot.posts.models import PostStatus
 from onthedot.posts.schemas import (
     AttemptOut,
@@ -144,6 +146,42 @@ async def list_attempts(
         session, member=member, post_id=post_id, cursor=cursor, limit=limit
     )
     return AttemptPage(items=[AttemptOut.of(a) for a in rows], next_cursor=next_cursor)
+
+
+class EngagementOut(BaseModel):
+    position: int
+    network_id: str
+    url: str | None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    clicks: int | None = None
+    impressions: int | None = None
+    error: str | None = Field(
+        default=None, description="Why the figures are missing (null when they are here)."
+    )
+
+
+@router.get("/posts/{post_id}/engagement", response_model=list[EngagementOut])
+async def read_engagement(
+    post_id: Id, session: SessionDep, member: MemberDep, networks: NetworksDep, box: BoxDep
+) -> list[EngagementOut]:
+    """Likes, reposts, replies (and clicks where the network tells) of each published item,
+    read from the network now. null: the network does not report that figure."""
+    rows = await engagement.fetch(
+        session, member=member, post_id=post_id, networks=networks, box=box
+    )
+    return [
+        EngagementOut(
+            position=row.position,
+            network_id=row.network_id,
+            url=row.url,
+            error=row.error,
+            **(asdict(row.engagement) if row.engagement is not None else {}),
+        )
+        for row in rows
+    ]
 
 
 @router.post("/posts/{post_id}/resolve", response_model=PostOut)

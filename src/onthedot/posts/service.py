@@ -132,6 +132,13 @@ def _check_for_channel(
     channel: Channel, items: Sequence[ItemInput], media: dict[int, Media]
 ) -> None:
     network = Network(channel.network)
+    if len(items) > 1 and not limits.takes_threads(network):
+        raise InvalidInput(
+            f"channel {channel.id} ({network.value} {channel.handle}): {network.value} has no "
+            f"threads, and this post has {len(items)} items; post them separately, or "
+            "join them into one",
+            channel_id=channel.id,
+        )
     for n, item in enumerate(items, 1):
         where = f"item {n} for channel {channel.id} ({network.value} {channel.handle})"
         try:

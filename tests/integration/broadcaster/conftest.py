@@ -1,11 +1,15 @@
-"""Fixtures for the broadcaster: a fake network, a broadcaster on it, and post makers."""
+"""Fixtures for the broadcaster: a fake network, a broadcaster on it, and post makers.
+
+`Ledger` and `make_broadcaster` serve the network stages too (tests/integration/networks/stage.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -14,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from onthedot.broadcaster.engine import Broadcaster, Config
 from onthedot.channels import service as channels
 from onthedot.clock import FrozenClock
+from onthedot.crypto import CredentialBox
 from onthedot.networks import Network
+from onthedot.networks.base import Adapter
 from onthedot.posts import service as posts
-from onthedot.posts.models import Post, PostItem, PublishAttempt
+from onthedot.posts.models import AttemptOutcome, Post, PostItem, PublishAttempt
 from onthedot.posts.service import ItemInput, Mode
 from tests.conftest import Team
 from tests.integration.broadcaster.fake import FakeNetwork
@@ -24,47 +30,67 @@ from tests.integration.broadcaster.fake import FakeNetwork
 Maker = async_sessionmaker[AsyncSession]
 
 
+def make_broadcaster(
+    engine: AsyncEngine,
+    adapters: Mapping[Network, Adapter],
+    *,
+    clock: FrozenClock,
+    config: Mapping[str, object] | None = None,
+    **options: Any,
+) -> Broadcaster:
+    """A broadcaster as the tests run it: a minute's lead, 30 s leases, seeded jitter."""
+    overrides: dict[str, Any] = {"prepare_lead_s": 60.0, "lease_s": 30.0, **(config or {})}
+    return Broadcaster(
+        engine,
+        adapters,
+        clock=clock,
+        config=Config.from_settings(**overrides),
+        rng=random.Random(7),
+        **options,
+    )
+
+
 @dataclass
-class World:
+class Ledger:
+    """Writes channels and posts as the owner would, and reads back what became of them."""
+
     maker: Maker
     engine: AsyncEngine
     clock: FrozenClock
     team: Team
-    net: FakeNetwork
-    revoked: list[tuple[int, str]]
 
-    def broadcaster(self, **config: object) -> Broadcaster:
-        defaults: dict[str, object] = {"prepare_lead_s": 60.0, "lease_s": 30.0}
-        defaults.update(config)
-        return Broadcaster(
-            self.engine,
-            {Network.SANDBOX: self.net},
-            clock=self.clock,
-            config=Config.from_settings(**defaults),
-            rng=random.Random(7),
-            on_channel_revoked=lambda cid, why: self.revoked.append((cid, why)),
-        )
-
-    async def channel(self, handle: str = "@a", schedule: str = "daily 08:00") -> int:
+    async def channel(
+        self,
+        handle: str = "@a",
+        schedule: str = "daily 08:00",
+        *,
+        network: Network = Network.SANDBOX,
+        credentials: Mapping[str, Any] | None = None,
+        box: CredentialBox | None = None,
+    ) -> int:
         async with self.maker() as s, s.begin():
             ch = await channels.create_channel(
                 s,
                 member=self.team.owner.member,
-                network=Network.SANDBOX,
+                network=network,
                 handle=handle,
                 timezone="UTC",
                 schedule=schedule,
+                credentials=dict(credentials) if credentials is not None else None,
+                box=box,
                 now=self.clock.now(),
             )
             return ch.id
 
-    async def post(self, channel_id: int, at: dt.datetime, *texts: str) -> int:
+    async def post(
+        self, channel_id: int, at: dt.datetime, *texts: str, media_ids: tuple[int, ...] = ()
+    ) -> int:
         async with self.maker() as s, s.begin():
             (post,) = await posts.create_posts(
                 s,
                 member=self.team.owner.member,
                 channel_ids=[channel_id],
-                items=[ItemInput(text=t) for t in (texts or ("hello",))],
+                items=[ItemInput(text=t, media_ids=media_ids) for t in (texts or ("hello",))],
                 mode=Mode.CUSTOM,
                 at=at,
                 now=self.clock.now(),
@@ -97,6 +123,24 @@ class World:
                 .order_by(PublishAttempt.id)
             )
             return list(rows)
+
+    async def outcomes(self, post_id: int) -> list[AttemptOutcome]:
+        return [a.outcome for a in await self.attempts(post_id)]
+
+
+@dataclass
+class World(Ledger):
+    net: FakeNetwork
+    revoked: list[tuple[int, str]]
+
+    def broadcaster(self, **config: object) -> Broadcaster:
+        return make_broadcaster(
+            self.engine,
+            {Network.SANDBOX: self.net},
+            clock=self.clock,
+            config=config,
+            on_channel_revoked=lambda cid, why: self.revoked.append((cid, why)),
+        )
 
 
 @pytest.fixture
