@@ -12,12 +12,17 @@ import uvloop
 from onthedot.config import Settings
 from onthedot.console import fail
 from onthedot.errors import OnTheDotError
+from onthedot.observability.logging import configure_logging
 
 
 def broadcaster(
     sandbox_url: Annotated[
         str | None,
         typer.Option(help="Where the sandbox network answers (default: /sandbox of `run`)."),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /metrics and /healthz on this port (ONTHEDOT_METRICS_PORT)."),
     ] = None,
 ) -> None:
     """Publish due posts on their own process, until SIGTERM.
@@ -29,15 +34,16 @@ def broadcaster(
     from onthedot.broadcaster.service import serve
     from onthedot.db.engine import safe_url
 
-    overrides = {"sandbox_url": sandbox_url} if sandbox_url else {}
+    overrides: dict[str, object] = {"sandbox_url": sandbox_url} if sandbox_url else {}
+    if metrics_port is not None:
+        overrides["metrics_port"] = metrics_port
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # One line per request from the HTTP client would drown the broadcaster's own lines.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings)
     try:
-        typer.echo(f"Broadcaster publishing from {safe_url(settings.database_url)}")
+        # A log line, not a bare print: with ONTHEDOT_LOG_FORMAT=json stdout stays JSON lines.
+        logging.getLogger("onthedot.broadcaster").info(
+            "broadcaster publishing from %s", safe_url(settings.database_url)
+        )
         # uvloop (installed with uvicorn) runs the event loop's I/O in C: at 08:00 the
         # broadcaster is CPU-bound, and every microsecond per call is lateness.
         uvloop.run(serve(settings))
