@@ -72,13 +72,18 @@ async def call(
 
 
 def ok(response: httpx.Response, status: int | None = None) -> Any:
-    """The JSON body of a successful response (None for 204); fails with the problem shown."""
+    """The JSON body of a successful response (an image's bytes; None for 204); fails with
+    the problem shown."""
     expected = status if status is not None else response.status_code
     assert response.status_code == expected and response.is_success, (
         f"{response.request.method} {response.request.url.path} -> {response.status_code} "
         f"{response.text}"
     )
-    return None if response.status_code == 204 else response.json()
+    if response.status_code == 204:
+        return None
+    if response.headers.get("content-type", "").startswith("image/"):
+        return response.content
+    return response.json()
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -72,6 +72,8 @@ class Post(Base):
         Index(None, "status", "retry_at"),
         Index(None, "status", "lease_until"),
         Index(None, "claimed_by", "status"),
+        # The lateness report of one workspace: its posts due in one minute.
+        Index(None, "workspace_id", "due_at"),
         # The database itself refuses two floating posts in one slot of a channel.
         Index(
             "uq_posts_channel_slot",

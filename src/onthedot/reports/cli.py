@@ -1,0 +1,105 @@
+"""`onthedot report …`: the lateness report of one minute, as a table, JSON or a chart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from onthedot.accounts import service as accounts_service
+from onthedot.config import Settings
+from onthedot.console import fail
+from onthedot.db.engine import create_engine, create_sessionmaker, safe_url
+from onthedot.errors import InvalidInput, OnTheDotError, UnknownTimezone
+from onthedot.observability import lateness
+from onthedot.reports import service
+
+report_app = typer.Typer(no_args_is_help=True)
+
+
+@report_app.callback()
+def report() -> None:
+    """Reports on how punctually posts went out."""
+    # A group even with one command, so `onthedot report lateness` keeps its name when more
+    # reports join it.
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+@report_app.command("lateness")
+def lateness_command(
+    due: Annotated[
+        str,
+        typer.Option(
+            "--due",
+            help=(
+                "The minute, e.g. 2026-11-26T08:00 (wall-clock time in --tz); with an offset "
+                "(2026-10-25T02:30+01:00) to pick one of a repeated hour's minutes."
+            ),
+        ),
+    ],
+    tz: Annotated[str, typer.Option("--tz", help="IANA time zone of --due.")] = "UTC",
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="Only this workspace (id or name); every workspace when left out.",
+        ),
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = (
+        Format.TABLE
+    ),
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Also draw the chart into this PNG file.")
+    ] = None,
+) -> None:
+    """How many of the posts due in one minute went out how late, per network."""
+    try:
+        minute = lateness.parse_minute(due, tz)
+    except UnknownTimezone as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--tz'") from None
+    except InvalidInput as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--due'") from None
+    settings = Settings()
+
+    async def read() -> lateness.LatenessReport:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                workspace_id = None
+                if workspace is not None:
+                    found = await accounts_service.find_workspace(session, ref=workspace)
+                    workspace_id = found.id
+                return await service.lateness_report(
+                    session, minute=minute, workspace_id=workspace_id
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(read())
+    except OnTheDotError as exc:
+        raise fail(exc.detail) from None
+    except OSError as exc:
+        raise fail(
+            f"cannot reach the database ({safe_url(settings.database_url)}): {exc}"
+        ) from None
+    if png is not None:
+        try:
+            png.write_bytes(lateness.chart_png(report))
+        except OSError as exc:
+            raise fail(f"cannot write the chart to {png}: {exc}") from None
+        # On stderr: with --format json, stdout is the JSON alone.
+        typer.echo(f"chart written to {png}", err=True)
+    if format == Format.JSON:
+        typer.echo(json.dumps(lateness.to_json(report), indent=2))
+    else:
+        typer.echo(lateness.to_table(report))
