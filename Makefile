@@ -36,6 +36,8 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-## 10,000 posts due at one instant: real broadcaster processes publish them to the sandbox.
+## 50,000 posts due at one instant: onthedot against the floor, Celery, APScheduler,
+## procrastinate and a cron poller (installs the bench extras; Redis on 127.0.0.1:6379).
 bench-spike: $(STAMP)
-	$(BIN)/python bench/broadcast_spike.py --posts 10000 --channels 1000
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/onthedot bench spike --posts 50000 --channels 5000 --timeout 700 --save

@@ -14,14 +14,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onthedot.accounts.router import router as accounts_router
+from onthedot.channels.connect_router import callback_router, connect_router
+from onthedot.channels.credentials import run_refresher
 from onthedot.channels.router import router as channels_router
 from onthedot.clock import Clock, SystemClock
 from onthedot.config import Settings
 from onthedot.crypto import CredentialBox, credential_box
 from onthedot.db.engine import create_engine, create_sessionmaker
 from onthedot.errors import OnTheDotError
+from onthedot.media.router import public_router as public_media_router
 from onthedot.media.router import router as media_router
+from onthedot.networks.runtime import Networks
+from onthedot.observability.metrics import DatabaseGauges, Metrics, instrument_engine
+from onthedot.observability.observer import Observer
+from onthedot.observability.requests import RequestObservability
+from onthedot.observability.router import router as operator_router
 from onthedot.posts.router import router as posts_router
+from onthedot.reports.router import router as reports_router
 from onthedot.revenue.router import router as revenue_router
 
 PROBLEM = "application/problem+json"
@@ -82,37 +91,70 @@ def create_app(
     box: CredentialBox | None = None,
     with_broadcaster: bool = False,
     with_sandbox: bool = False,
+    metrics: Metrics | None = None,
+    networks: Networks | None = None,
 ) -> FastAPI:
     """Build the app. Tests pass their own clock and engine; `onthedot run` passes nothing.
 
     `onthedot run` also runs the broadcaster in the same process (`with_broadcaster`) and
-    serves the sandbox network at /sandbox (`with_sandbox`).
+    serves the sandbox network at /sandbox (`with_sandbox`). Tests hand in `networks` with
+    adapters and connectors over the contract fakes.
     """
     owned_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     # Refuses to start without a key outside the demo, with a message that says how to fix it.
     box = box or credential_box(settings)
     the_clock = clock or SystemClock()
+    if networks is None:
+        from onthedot.broadcaster.service import build_networks
+
+        networks = build_networks(settings, engine=engine, clock=the_clock, box=box)
+    the_networks = networks
+    # One registry per app: the API's requests and queries, and its broadcaster's posts.
+    metrics = metrics if metrics is not None else Metrics()
+    stop_timing_queries = instrument_engine(engine, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        running: asyncio.Task[None] | None = None
+        running: list[asyncio.Task[None]] = []
         broadcaster = None
+        stop_refreshing = asyncio.Event()
         if with_broadcaster:
             from onthedot.broadcaster.service import create_broadcaster
 
-            broadcaster = create_broadcaster(settings, engine=engine, clock=the_clock, box=box)
+            broadcaster = create_broadcaster(
+                settings,
+                engine=engine,
+                clock=the_clock,
+                box=box,
+                adapters=the_networks.adapters(),
+                observer=Observer(metrics),
+            )
             await broadcaster.start()
-            running = asyncio.create_task(broadcaster.run(started=True))
+            running.append(asyncio.create_task(broadcaster.run(started=True)))
+            running.append(
+                asyncio.create_task(
+                    run_refresher(
+                        app.state.sessionmaker,
+                        adapters=broadcaster.adapters,
+                        box=box,
+                        clock=the_clock,
+                        stop=stop_refreshing,
+                        store=the_networks.context.store,
+                    ),
+                    name="credentials-refresher",
+                )
+            )
         try:
             yield
         finally:
-            if broadcaster is not None and running is not None:
+            if broadcaster is not None:
                 # Stop claiming, finish what is publishing, hand back the rest.
                 broadcaster.request_stop()
-                await running
-                for adapter in set(broadcaster.adapters.values()):
-                    await adapter.aclose()
+                stop_refreshing.set()
+                await asyncio.gather(*running)
+            await the_networks.aclose()
+            stop_timing_queries()
             if owned_engine:
                 await engine.dispose()
 
@@ -127,11 +169,29 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.box = box
+    app.state.networks = the_networks
+    app.state.metrics = metrics
+    app.state.database_gauges = DatabaseGauges(
+        metrics, engine, clock=the_clock, heartbeat_s=settings.heartbeat_s
+    )
+    app.add_middleware(RequestObservability, metrics=metrics)
+    app.include_router(operator_router)
     app.add_exception_handler(OnTheDotError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for router in (accounts_router, channels_router, posts_router, media_router, revenue_router):
+    for router in (
+        accounts_router,
+        connect_router,
+        channels_router,
+        posts_router,
+        media_router,
+        revenue_router,
+    ):
         app.include_router(router, prefix="/api/v1")
+    # Reached by browsers and networks, not API clients: outside /api/v1, no token.
+    app.include_router(callback_router)
+    app.include_router(public_media_router)
+    app.include_router(reports_router, prefix="/api/v1")
 
     if with_sandbox:
         from onthedot.sandbox.app import create_sandbox_app
@@ -149,9 +209,5 @@ def create_app(
             "<!doctype html><title>onthedot</title><h1>onthedot</h1>"
             "<p>The API is at <a href='/docs'>/docs</a> (OpenAPI).</p>" + sandbox
         )
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

@@ -3,11 +3,8 @@ print one line and exit non-zero."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 import sys
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -15,21 +12,25 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from onthedot import cli_support
 from onthedot.accounts import service as accounts_service
-from onthedot.accounts.models import Membership, Role, Workspace
-from onthedot.accounts.service import Member
+from onthedot.accounts.models import Workspace
+from onthedot.bench_cli import bench_app
 from onthedot.broadcaster.cli import broadcaster as broadcaster_command
+from onthedot.channels import cli as channels_cli
 from onthedot.channels import service as channels_service
 from onthedot.channels.schedule import Schedule, zone
 from onthedot.clock import SystemClock
 from onthedot.config import Settings
 from onthedot.console import fail, table
 from onthedot.crypto import generate_key
-from onthedot.db.engine import create_engine, create_sessionmaker, safe_url
-from onthedot.errors import InvalidInput, NotFound, OnTheDotError
+from onthedot.db.engine import safe_url
+from onthedot.errors import OnTheDotError
 from onthedot.networks import Network
+from onthedot.observability.doctor import doctor as doctor_command
 from onthedot.posts import service as posts_service
 from onthedot.posts.models import Post, PostStatus
+from onthedot.reports.cli import report_app
 from onthedot.revenue.cli import app as revenue_app
 from onthedot.sandbox.cli import sandbox_app
 
@@ -51,67 +52,21 @@ for sub, name in (
     (post_app, "post"),
     (queue_app, "queue"),
     (secret_app, "secret"),
+    (report_app, "report"),
     (revenue_app, "revenue"),
     (sandbox_app, "sandbox"),
+    (bench_app, "bench"),
 ):
     app.add_typer(sub, name=name)
 app.command("broadcaster")(broadcaster_command)
+channel_app.command("connect")(channels_cli.connect)
+channel_app.command("refresh-credentials")(channels_cli.refresh_credentials)
+post_app.command("engagement")(channels_cli.engagement)
+app.command("doctor")(doctor_command)
 
-WorkspaceOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--workspace",
-        "-w",
-        envvar="ONTHEDOT_WORKSPACE",
-        help="Workspace id or name (optional when there is only one).",
-    ),
-]
-
-
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run one unit of work in one transaction against the configured database."""
-    settings = Settings()
-
-    async def main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(main())
-    except OnTheDotError as exc:
-        raise fail(exc.detail) from None
-    except OSError as exc:
-        raise fail(
-            f"cannot reach the database ({safe_url(settings.database_url)}): {exc}"
-        ) from None
-
-
-async def _owner_of(session: AsyncSession, ref: str | None) -> Member:
-    """The CLI acts as the workspace's first owner."""
-    if ref is None:
-        workspaces = (
-            await session.scalars(select(Workspace).order_by(Workspace.id).limit(2))
-        ).all()
-        if not workspaces:
-            raise NotFound("there is no workspace yet; create one with `onthedot workspace create`")
-        if len(workspaces) > 1:
-            raise InvalidInput("there are several workspaces; say which with --workspace")
-        workspace = workspaces[0]
-    else:
-        workspace = await accounts_service.find_workspace(session, ref=ref)
-    owner = await session.scalar(
-        select(Membership)
-        .where(Membership.workspace_id == workspace.id, Membership.role == Role.OWNER)
-        .order_by(Membership.id)
-        .limit(1)
-    )
-    if owner is None:
-        raise NotFound(f"workspace {workspace.id} has no owner")
-    return Member(user_id=owner.user_id, workspace_id=workspace.id, role=Role.OWNER)
+WorkspaceOpt = cli_support.WorkspaceOpt
+_run = cli_support.run_unit
+_owner_of = cli_support.owner_of
 
 
 def _now() -> dt.datetime:
@@ -140,6 +95,7 @@ def run(
     from onthedot.api import create_app
     from onthedot.db import migrate
     from onthedot.demo import ensure_demo
+    from onthedot.observability.logging import configure_logging
 
     overrides: dict[str, Any] = {}
     if demo is not None:
@@ -151,11 +107,7 @@ def run(
         overrides["port"] = port
     settings = Settings(**overrides)
     host, port = settings.host, settings.port
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # One line per request from the HTTP client would drown the broadcaster's own lines.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings)
     try:
         migrate.upgrade(settings.database_url)
         application = create_app(
@@ -186,6 +138,10 @@ def run(
         port=port,
         log_level=settings.log_level,
         timeout_keep_alive=75,
+        # uvicorn's lines go through onthedot's logging; its access log is replaced by the
+        # API's own request lines (with request ids).
+        log_config=None,
+        access_log=False,
     )
 
 

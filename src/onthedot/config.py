@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     max_media_bytes: int = 512 * 1024 * 1024
     log_level: str = "info"
     log_format: str = Field(default="console", pattern="^(json|console)$")
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Where `onthedot broadcaster` serves /metrics and /healthz; unset, nowhere.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="The address of that server; 0.0.0.0 for a scraper on another host.",
+    )
     stripe_webhook_secret: SecretStr | None = None
     operator_workspace_id: int | None = Field(
         default=None,
@@ -88,3 +98,36 @@ class Settings(BaseSettings):
             "on its own port."
         ),
     )
+
+    # --- the real networks -------------------------------------------------------------------
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The address users reach onthedot at, for the networks' OAuth redirects "
+            "({public_url}/connect/{network}/callback). Unset: http://{host}:{port}."
+        ),
+    )
+    allow_private_addresses: bool = Field(
+        default=False,
+        description=(
+            "Let user-given addresses (a Mastodon instance, a link) reach loopback, private and "
+            "link-local addresses. For development only: it opens the door to SSRF."
+        ),
+    )
+    network_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            'API addresses that replace a network\'s real one, as JSON: {"bluesky": '
+            '"http://127.0.0.1:8000/sandbox/fakes/bluesky"}. For trials against the contract '
+            "fakes."
+        ),
+    )
+    x_client_id: str | None = None
+    x_client_secret: SecretStr | None = None
+    linkedin_client_id: str | None = None
+    linkedin_client_secret: SecretStr | None = None
+    # One Meta app serves Facebook Pages and Instagram; Threads has an app id of its own.
+    meta_app_id: str | None = None
+    meta_app_secret: SecretStr | None = None
+    threads_app_id: str | None = None
+    threads_app_secret: SecretStr | None = None

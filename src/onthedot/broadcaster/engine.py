@@ -31,6 +31,7 @@ import logging
 import os
 import random
 import socket
+import time
 import traceback
 import uuid
 from collections import Counter
@@ -62,6 +63,7 @@ from onthedot.networks.base import (
     RateLimited,
     Transient,
 )
+from onthedot.observability.observer import Observer
 from onthedot.posts.models import AttemptOutcome, PostStatus
 
 log = logging.getLogger("onthedot.broadcaster")
@@ -89,6 +91,9 @@ class Config:
     retry_deadline_s: float
     heartbeat_s: float
     prepare_concurrency: int = 64
+    # A post takes its call slot and commits `publishing` this long before its instant, then
+    # waits for the instant itself: the state write is off the due time's critical path.
+    arm_s: float = 0.25
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> Config:
@@ -118,6 +123,8 @@ class Held:
     problem: str | None = None
     prepare: asyncio.Task[Prepared] | None = None
     lease_until: dt.datetime | None = None
+    network: str = ""  # for metrics and logs; empty when the channel could not be read
+    armed: bool = False  # `publishing` is committed; waiting for the instant itself
 
     @property
     def order(self) -> tuple[dt.datetime, int, int]:
@@ -129,6 +136,7 @@ class Held:
 class Lane:
     queue: list[Held] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    current: Held | None = None
 
 
 class Broadcaster:
@@ -144,6 +152,7 @@ class Broadcaster:
         rng: random.Random | None = None,
         broadcaster_id: str | None = None,
         on_channel_revoked: Callable[[int, str], Any] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.config = config or Config.from_settings()
         self.id = (
@@ -166,6 +175,7 @@ class Broadcaster:
         self._heap: list[tuple[dt.datetime, int, Held]] = []
         self._seq = itertools.count()
         self._heap_changed = asyncio.Event()
+        self._armed = asyncio.Event()
         self._lanes: dict[int, Lane] = {}
         self._held: dict[int, Held] = {}
         self._slots = asyncio.Semaphore(self.config.max_in_flight)
@@ -181,6 +191,8 @@ class Broadcaster:
         self._background: set[asyncio.Task[Any]] = set()
         self._lock: SingleBroadcasterLock | None = None
         self.stats: Counter[str] = Counter()
+        self._observe = observer if observer is not None else Observer()
+        self._observe.watch_held(lambda: len(self._held))
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -196,6 +208,7 @@ class Broadcaster:
                     me=self.id, host=socket.gethostname()[:255], pid=os.getpid(), now=now
                 )
             )
+        self._observe.heartbeat(self.id, now.timestamp())
         self._writer.start()
         self._timer = asyncio.create_task(self._timer_loop(), name="broadcaster-timer")
         log.info("broadcaster %s started", self.id)
@@ -259,6 +272,7 @@ class Broadcaster:
                 # The database is unreachable for now; the pool reconnects on the next try.
                 log.warning("%s failed, retrying: %s", getattr(step, "__name__", step), exc)
                 self.stats["database_errors"] += 1
+                self._observe.loop_error(getattr(step, "__name__", "loop"))
                 busy = False
             if busy is True:
                 await asyncio.sleep(0)
@@ -280,21 +294,25 @@ class Broadcaster:
             (
                 "expired",
                 queries.expired_channels(now=now, limit=2 * limit),
-                lambda ids: queries.claim_expired(
+                lambda ids, _oldest: queries.claim_expired(
                     channel_ids=ids, now=now, me=self.id, lease_until=lease_until
                 ),
             ),
             (
                 "due",
                 queries.due_channels(horizon=horizon, limit=2 * limit),
-                lambda ids: queries.claim_due(
-                    channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
+                lambda ids, oldest: queries.claim_due(
+                    channel_ids=ids,
+                    horizon=horizon,
+                    me=self.id,
+                    lease_until=lease_until,
+                    since=oldest - queries.DUE_SLACK,
                 ),
             ),
             (
                 "retry",
                 queries.retry_channels(horizon=horizon, limit=2 * limit),
-                lambda ids: queries.claim_retries(
+                lambda ids, _oldest: queries.claim_retries(
                     channel_ids=ids, horizon=horizon, me=self.id, lease_until=lease_until
                 ),
             ),
@@ -308,7 +326,7 @@ class Broadcaster:
     async def _claim(
         self,
         candidates: Executable,
-        claim: Callable[[Sequence[int]], Executable],
+        claim: Callable[[Sequence[int], dt.datetime], Executable],
         now: dt.datetime,
         lease_until: dt.datetime,
         kind: str,
@@ -316,12 +334,15 @@ class Broadcaster:
         """Claim about one batch. Whether more may be waiting, and whether the oldest
         candidate is due within `IMMINENT_S` (then the loader goes on at once)."""
         batch = self.config.claim_batch
+        started = time.perf_counter()
         async with self._engine.begin() as conn:
             found = (await conn.execute(candidates)).all()
             if not found:
                 return False, False
             soon = now + dt.timedelta(seconds=max(2 * self.config.poll_s, IMMINENT_S))
-            imminent = min(r[1] for r in found) <= soon
+            # The candidates are the oldest, so nothing older was waiting when they were read.
+            oldest = min(r[1] for r in found)
+            imminent = oldest <= soon
             wanted = list(dict.fromkeys(r[0] for r in found))
             cut = len(found) >= 2 * batch
             if cut and len(wanted) > 1:
@@ -341,7 +362,7 @@ class Broadcaster:
                     # Another broadcaster is claiming these right now; try again shortly.
                     await asyncio.sleep(0.02)
                 return more, imminent
-            rows = (await conn.execute(claim(locked))).all()
+            rows = (await conn.execute(claim(locked, oldest))).all()
         # Read after the claim commits, so the channel locks are held only for the claim:
         # claimed posts cannot be edited or deleted, so what is read is what goes out.
         async with self._engine.connect() as conn:
@@ -350,6 +371,12 @@ class Broadcaster:
         for row in rows:
             if self._take(row, jobs[row.id], now, lease_until, kind):
                 overdue.append((now - row.due_at).total_seconds())
+        self._observe.claimed(
+            kind,
+            [self._held[row.id] for row in rows if row.id in self._held],
+            seconds=time.perf_counter() - started,
+            overdue=len(overdue),
+        )
         if overdue:
             # Overdue and unclaimed: every broadcaster was down or behind. Out at once.
             self.stats["overdue"] += len(overdue)
@@ -385,6 +412,7 @@ class Broadcaster:
         if isinstance(loaded, str):
             held.problem = loaded
         else:
+            held.network = loaded.job.network.value
             adapter = self._adapters.get(loaded.job.network)
             if adapter is None:
                 held.problem = (
@@ -398,7 +426,8 @@ class Broadcaster:
                 held.prepare.add_done_callback(lambda t: t.cancelled() or t.exception())
         held.lease_until = lease_until
         self._held[held.post_id] = held
-        heapq.heappush(self._heap, (held.fire_at, next(self._seq), held))
+        armed = held.fire_at - dt.timedelta(seconds=self.config.arm_s)
+        heapq.heappush(self._heap, (armed, next(self._seq), held))
         self._heap_changed.set()
         return overdue
 
@@ -409,6 +438,7 @@ class Broadcaster:
             )
         # Fenced on `claimed`: a post already publishing (or taken away) is left as it is.
         self._spawn(self._writer.transition("prepared", held.post_id, held.attempt))
+        self._observe.prepared(held)
         return prepared
 
     # --- timers and lanes ---------------------------------------------------------------
@@ -446,7 +476,7 @@ class Broadcaster:
     async def _run_lane(self, channel_id: int, lane: Lane) -> None:
         try:
             while lane.queue:
-                held = lane.queue.pop(0)
+                held = lane.current = lane.queue.pop(0)
                 try:
                     await self._publish(held)
                 except Exception:
@@ -468,7 +498,7 @@ class Broadcaster:
             await self._release(held)
             return
         if held.problem is not None or held.loaded is None or held.prepare is None:
-            await self._finish(held, PostStatus.FAILED, error=held.problem)
+            await self._finish(held, PostStatus.FAILED, error=held.problem, result="failed")
             return
         job = held.loaded.job
         adapter = self._adapters[job.network]
@@ -480,6 +510,7 @@ class Broadcaster:
         if blocked > now:
             # The account (or network) is rate-limited: wait for the reset, no try used up.
             self.stats["rate_limit_waits"] += 1
+            self._observe.rate_limit_wait(held)
             await self._finish(held, PostStatus.RETRY_WAIT, retry_at=blocked)
             return
         try:
@@ -487,23 +518,34 @@ class Broadcaster:
         except Exception as exc:  # an adapter's bug counts as a transient error, not a crash
             await self._failed(held, adapter, _as_network_error(exc, preparing=True), [])
             return
+        if self._stopping:
+            await self._release(held)
+            return
+        # Committed before the post queues for a call slot, so the commit's latency overlaps
+        # the wait for a slot instead of holding one: at 08:00 a slot held through a commit
+        # is a call not made. A post that waits for its slot in `publishing` is looked for on
+        # the network if this broadcaster dies meanwhile, like one whose call was in flight.
+        if not await self._writer.transition("publishing", held.post_id, held.attempt):
+            # Fenced out: another broadcaster took over, or a person paused the channel.
+            self.stats["fenced"] += 1
+            self._observe.fenced(held)
+            return
+        held.lease_until = held.fire_at + dt.timedelta(
+            seconds=self.config.publish_timeout_s + self.config.lease_s
+        )
         async with self._slots, self._network_slots[job.network]:
-            if self._stopping:
-                await self._release(held)
-                return
-            if not await self._writer.transition("publishing", held.post_id, held.attempt):
-                # Fenced out: another broadcaster took over, or a person paused the channel.
-                self.stats["fenced"] += 1
-                log.info(
-                    "post %s: no longer ours (attempt %s), skipped", held.post_id, held.attempt
-                )
-                return
-            held.lease_until = self._clock.now() + dt.timedelta(
-                seconds=self.config.publish_timeout_s + self.config.lease_s
-            )
+            # Armed ahead (`arm_s`): the call itself never goes before the instant.
             if self._clock.now() < held.fire_at:
-                await self._clock.sleep_until(held.fire_at)
-            await self._send(held, adapter, prepared)
+                held.armed = True
+                self._armed.set()
+                try:
+                    await self._clock.sleep_until(held.fire_at)
+                finally:
+                    held.armed = False
+            lateness = (self._clock.now() - held.due_at).total_seconds()
+            self._observe.publishing(held, lateness_s=lateness)
+            with self._observe.in_flight():
+                await self._send(held, adapter, prepared)
 
     async def _send(self, held: Held, adapter: Adapter, prepared: Prepared) -> None:
         assert held.loaded is not None
@@ -526,6 +568,7 @@ class Broadcaster:
                     outcome = AttemptOutcome.FOUND if found else AttemptOutcome.NOT_FOUND
                     records.append(self._record(held, "reconcile", started, outcome))
                     self.stats["reconciled_" + outcome.value] += 1
+                    self._observe.reconciled(held, result=outcome.value)
                     if found is not None:
                         done[item.position] = reply_to = found
                         item_rows.append(_item_row(item.item_id, found, self._clock.now()))
@@ -553,13 +596,19 @@ class Broadcaster:
                 self._record(held, "reconcile", self._clock.now(), AttemptOutcome.UNKNOWN, exc)
             )
             self.stats["unknown"] += 1
+            self._observe.reconciled(held, result="unknown")
             message = (
                 f"onthedot lost track of this post while publishing it and "
                 f"{job.network.value} cannot tell whether it went out ({exc.message}). Check "
                 "the account, then resolve the post as sent or retry it."
             )
             await self._finish(
-                held, PostStatus.UNKNOWN, error=message, records=records, items=item_rows
+                held,
+                PostStatus.UNKNOWN,
+                error=message,
+                records=records,
+                items=item_rows,
+                result="unknown",
             )
             return
         except Exception as exc:
@@ -592,7 +641,15 @@ class Broadcaster:
                 )
             )
         self.stats["sent"] += 1
-        await self._finish(held, PostStatus.SENT, records=records, items=item_rows)
+        await self._finish(
+            held,
+            PostStatus.SENT,
+            records=records,
+            items=item_rows,
+            result="sent",
+            # Unknown for a post found whole on the network: onthedot did not publish it.
+            lateness_s=(first_sent - held.due_at).total_seconds() if first_sent else None,
+        )
 
     async def _failed(
         self,
@@ -623,6 +680,7 @@ class Broadcaster:
                 retry_at=reset,
                 records=records,
                 items=items,
+                result="rate_limited",
             )
             return
         if isinstance(error, Permanent):
@@ -635,6 +693,7 @@ class Broadcaster:
                 error=message,
                 records=records,
                 items=items,
+                result="failed",
             )
             if isinstance(error, AuthRevoked):
                 self._spawn(self._revoked(held.channel_id, f"{network}: {error.message}"))
@@ -667,6 +726,7 @@ class Broadcaster:
                 items=items,
                 tries=tries,
                 needs_check=needs_check,
+                result=status.value,
             )
             return
         self.stats["retried"] += 1
@@ -679,6 +739,7 @@ class Broadcaster:
             items=items,
             tries=tries,
             needs_check=needs_check,
+            result="retry",
         )
 
     async def _finish(
@@ -692,7 +753,10 @@ class Broadcaster:
         items: list[dict[str, Any]] | None = None,
         tries: int | None = None,
         needs_check: bool | None = None,
+        result: str | None = None,
+        lateness_s: float | None = None,
     ) -> None:
+        """Write a post's new state; `result` says how its try ended, None when it made none."""
         outcome = Outcome(
             post_id=held.post_id,
             attempt=held.attempt,
@@ -705,14 +769,13 @@ class Broadcaster:
             items=items or [],
             records=records or [],
         )
-        log.log(
-            logging.DEBUG if status == PostStatus.SENT else logging.INFO,
-            "post %s channel %s attempt %s: %s%s",
-            held.post_id,
-            held.channel_id,
-            held.attempt,
-            status.value,
-            f" ({error})" if error else "",
+        self._observe.outcome(
+            held,
+            state=status.value,
+            result=result,
+            lateness_s=lateness_s,
+            error=error,
+            retry_at=retry_at.isoformat() if retry_at is not None else None,
         )
         # Not awaited: the next post of the lane need not wait for this commit. Were the
         # process to die first, the post stays `publishing` and is looked for on recovery.
@@ -724,6 +787,7 @@ class Broadcaster:
         self._forget(held)
         await self._writer.transition("release", held.post_id, held.attempt)
         self.stats["released"] += 1
+        self._observe.released(held)
 
     async def _revoked(self, channel_id: int, reason: str) -> None:
         if self._on_revoked is not None:
@@ -788,6 +852,7 @@ class Broadcaster:
                 queries.forget_broadcasters(stopped_before=now - dt.timedelta(days=7))
             )
             await self._renew_leases(conn, now)
+        self._observe.heartbeat(self.id, now.timestamp())
         return False
 
     async def _renew_leases(self, conn: Any, now: dt.datetime) -> None:
@@ -825,16 +890,29 @@ class Broadcaster:
         for _ in range(10_000):
             for _ in range(3):
                 await asyncio.sleep(0)
-            waiting = [lane.task for lane in self._lanes.values() if lane.task is not None]
-            waiting.extend(self._background)
+            # A lane whose post is armed waits for the clock, which only the caller moves.
+            busy = [
+                lane.task
+                for lane in self._lanes.values()
+                if lane.task is not None and not (lane.current and lane.current.armed)
+            ]
+            waiting = [*busy, *self._background]
             if waiting:
-                await asyncio.wait(waiting)
+                # Woken too when one of them arms and starts waiting for the clock.
+                self._armed.clear()
+                armed = asyncio.ensure_future(self._armed.wait())
+                try:
+                    await asyncio.wait([*waiting, armed], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    armed.cancel()
                 continue
             if self._heap and self._heap[0][0] <= self._clock.now():
                 continue
             await self._writer.idle()
             await asyncio.sleep(0)
-            if not self._background and not any(ln.task for ln in self._lanes.values()):
+            if not self._background and not any(
+                ln.task and not (ln.current and ln.current.armed) for ln in self._lanes.values()
+            ):
                 return
         raise RuntimeError("the broadcaster did not settle")
 

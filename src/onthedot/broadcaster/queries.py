@@ -35,6 +35,9 @@ from sqlalchemy import (
 from onthedot.channels.models import Channel
 from onthedot.posts.models import Broadcaster, Post, PostItem, PostStatus
 
+# How far before the oldest candidate a due claim reaches (see `claim_due`): wider than any
+# clock difference between the candidate read and the claim.
+DUE_SLACK = dt.timedelta(days=1)
 # States in which a broadcaster owns a post and its lease matters.
 OWNED = (PostStatus.CLAIMED, PostStatus.PREPARED, PostStatus.PUBLISHING)
 # What a claim returns about each post.
@@ -110,12 +113,26 @@ def _claim(
 
 
 def claim_due(
-    *, channel_ids: Sequence[int], horizon: dt.datetime, me: str, lease_until: dt.datetime
+    *,
+    channel_ids: Sequence[int],
+    horizon: dt.datetime,
+    me: str,
+    lease_until: dt.datetime,
+    since: dt.datetime | None = None,
 ) -> Update:
+    """Claim every scheduled post of the channels due up to `horizon` (and from `since`).
+
+    `since` (the oldest candidate's due time less `DUE_SLACK`) changes no result: the
+    candidates are the oldest scheduled posts, so none older was waiting when they were read.
+    It bounds the range for the planner. PostgreSQL, without it, judges `due_at <= horizon`
+    by the whole column (mostly past, sent posts) and reads every scheduled post through a
+    status-only index: with a million posts stored, 150,000 rows for a batch of 1,000.
+    """
+    window = Post.due_at <= horizon if since is None else Post.due_at.between(since, horizon)
     return _claim(
         Post.channel_id.in_(channel_ids),
         Post.status == PostStatus.SCHEDULED,
-        Post.due_at <= horizon,
+        window,
         me=me,
         lease_until=lease_until,
         status=PostStatus.CLAIMED,

@@ -27,7 +27,8 @@ from typing import Any
 
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from onthedot.accounts import queries as accounts_queries
@@ -37,6 +38,7 @@ from onthedot.channels import queries as channels_queries
 from onthedot.media import queries as media_queries
 from onthedot.posts import queries as posts_queries
 from onthedot.posts.models import PostItem, PostItemMedia, PostStatus
+from onthedot.reports import queries as reports_queries
 
 # Representative arguments: the plan, not the rows, is what is checked.
 _NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
@@ -58,7 +60,7 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Query]] = {
     "broadcaster.expired_channels": lambda: bq.expired_channels(now=_NOW, limit=1000),
     "broadcaster.lock_channels": lambda: bq.lock_channels([1, 2, 3], limit=2),
     "broadcaster.claim_due": lambda: bq.claim_due(
-        channel_ids=[1, 2], horizon=_NOW, me="b", lease_until=_NOW
+        channel_ids=[1, 2], horizon=_NOW, me="b", lease_until=_NOW, since=_NOW - bq.DUE_SLACK
     ),
     "broadcaster.claim_retries": lambda: bq.claim_retries(
         channel_ids=[1, 2], horizon=_NOW, me="b", lease_until=_NOW
@@ -136,8 +138,20 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Query]] = {
         workspace_id=1, channel_id=1
     ),
     "channels.by_id_locked": lambda: channels_queries.channel_by_id(channel_id=1).with_for_update(),
+    "channels.of_account": lambda: channels_queries.channel_of_account(
+        workspace_id=1, network="mastodon", account_id="109"
+    ),
+    "channels.credentials_expiring": lambda: channels_queries.credentials_expiring(
+        before=_NOW, limit=100
+    ),
     "media.page": lambda: media_queries.media_page(workspace_id=1, after_id=5, limit=51),
     "media.by_ids": lambda: media_queries.media_by_ids(workspace_id=1, media_ids=[3, 4]),
+    "reports.posts_due_in_minute": lambda: reports_queries.posts_due_in_minute(
+        start=_NOW, end=_NOW + dt.timedelta(minutes=1), workspace_id=None
+    ),
+    "reports.posts_due_in_minute_of_workspace": lambda: reports_queries.posts_due_in_minute(
+        start=_NOW, end=_NOW + dt.timedelta(minutes=1), workspace_id=1
+    ),
 }
 
 
@@ -319,3 +333,24 @@ async def check_all(
     for name, build in queries.items():
         findings += await explain(conn, name, build())
     return findings
+
+
+async def check_engine(
+    engine: AsyncEngine, queries: Mapping[str, Callable[[], Query]] = CRITICAL_QUERIES
+) -> tuple[list[Finding], dict[str, str]]:
+    """EXPLAIN every query on a live database (`onthedot doctor`), each in a transaction of
+    its own that is rolled back, so one that cannot be planned (a schema behind its
+    migrations) neither stops the others nor leaves anything behind. The findings, and the
+    queries that could not be planned with the database's reason."""
+    findings: list[Finding] = []
+    failed: dict[str, str] = {}
+    for name, build in queries.items():
+        async with engine.connect() as conn:
+            try:
+                findings += await explain(conn, name, build())
+            except DBAPIError as exc:
+                reason = str(exc.orig or exc).strip().splitlines()
+                failed[name] = reason[0] if reason else type(exc).__name__
+            finally:
+                await conn.rollback()
+    return findings, failed

@@ -40,7 +40,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -404,6 +404,7 @@ async def seed(
     due_at: dt.datetime | None = None,
     due_in_s: float = 5.0,
     tag: str | None = None,
+    handle: Callable[[int], str] | None = None,
 ) -> Seeded:
     """One workspace, `channels` sandbox channels and `posts` pinned posts due at one instant,
     spread over the channels in turn (post k on channel k mod M).
@@ -412,6 +413,7 @@ async def seed(
     transaction, so the broadcasters see them all at once. Each item's text is unique: after
     a crash the sandbox adapter finds a post among the account's recent ones by its text.
     Without `due_at`, T is the next whole second at least `due_in_s` after the channels exist.
+    `handle(n)` names channel n's sandbox account (`@acct{n}` by default).
     """
     if posts < 1 or channels < 1:
         raise ValueError("a spike needs at least one post and one channel")
@@ -429,7 +431,7 @@ async def seed(
                 session,
                 member=member,
                 network=Network.SANDBOX,
-                handle=f"@acct{n}",
+                handle=handle(n) if handle is not None else f"@acct{n}",
                 timezone="UTC",
                 schedule="daily 08:00",
                 now=now,
@@ -775,8 +777,17 @@ class Spike:
                 raise TimeoutError("the broadcasters did not register in time")
             await asyncio.sleep(0.1)
 
-    async def seed(self, *, posts: int, channels: int, due_in_s: float = 5.0) -> Seeded:
-        self.seeded = await seed(self.engine, posts=posts, channels=channels, due_in_s=due_in_s)
+    async def seed(
+        self,
+        *,
+        posts: int,
+        channels: int,
+        due_in_s: float = 5.0,
+        handle: Callable[[int], str] | None = None,
+    ) -> Seeded:
+        self.seeded = await seed(
+            self.engine, posts=posts, channels=channels, due_in_s=due_in_s, handle=handle
+        )
         return self.seeded
 
     def broadcaster(self, name: str) -> BroadcasterProcess:
