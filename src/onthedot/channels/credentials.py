@@ -148,7 +148,7 @@ async def refresh_expiring(
         async def renew(
             stored: dict[str, Any], account: Account = account, adapter: Adapter = adapter
         ) -> dict[str, Any]:
-            return await adapter.refresh(_account_with(account, stored))
+            return await adapter.refresh(account.with_credentials(stored))
 
         try:
             await store.refresh(channel_id, stale=account.credentials, renew=renew)
@@ -171,16 +171,6 @@ async def refresh_expiring(
             continue
         report.refreshed.append(channel_id)
     return report
-
-
-def _account_with(account: Account, credentials: Mapping[str, Any]) -> Account:
-    return Account(
-        channel_id=account.channel_id,
-        workspace_id=account.workspace_id,
-        network=account.network,
-        handle=account.handle,
-        credentials=credentials,
-    )
 
 
 def _account(channel: Channel, box: CredentialBox) -> Account:

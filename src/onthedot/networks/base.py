@@ -23,9 +23,9 @@ import datetime as dt
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from onthedot.networks import Network
 
@@ -48,6 +48,12 @@ class Item:
     media: tuple[MediaFile, ...] = ()
 
 
+# onthedot's clock and a network's may differ: when a post is looked for after a lost answer,
+# anything made up to this long before its due time may be it, and a listing proves the
+# post absent only once it reaches back past that.
+CLOCK_SLACK: Final = dt.timedelta(seconds=60)
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """One connected account: what an adapter needs for calls that are not a publish
@@ -58,6 +64,9 @@ class Account:
     network: Network
     handle: str
     credentials: Mapping[str, Any]
+
+    def with_credentials(self, credentials: Mapping[str, Any]) -> Account:
+        return replace(self, credentials=credentials)
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,18 +110,8 @@ class TokenKeeper:
                 return newest  # renewed while this caller waited for the lock
 
             async def renew(stored: dict[str, Any]) -> dict[str, Any]:
-                return await self._refresh(_with(account, stored))
+                return await self._refresh(account.with_credentials(stored))
 
             new = await self._store.refresh(account.channel_id, stale=stale, renew=renew)
             self._newest[account.channel_id] = new
             return new
-
-
-def _with(account: Account, credentials: Mapping[str, Any]) -> Account:
-    return Account(
-        channel_id=account.channel_id,
-        workspace_id=account.workspace_id,
-        network=account.network,
-        handle=account.handle,
-        credentials=credentials,
-    )

@@ -24,6 +24,7 @@ import httpx
 from onthedot.clock import Clock
 from onthedot.networks import Network
 from onthedot.networks.base import (
+    CLOCK_SLACK,
     Account,
     Adapter,
     AuthRevoked,
@@ -52,9 +53,6 @@ T = TypeVar("T")
 
 FIND_PAGES: Final = 4
 FIND_PAGE_SIZE: Final = 50
-# onthedot's and LinkedIn's clocks may differ: a post made this long before its due time may
-# still be ours, and only a page reaching past that proves absence.
-CLOCK_SLACK: Final = dt.timedelta(seconds=60)
 NO_THREADS: Final = (
     "LinkedIn has no threads: a post cannot reply to another. Publish this thread as a single "
     "post (join its parts), or as separate posts"

@@ -26,6 +26,7 @@ import httpx
 
 from onthedot.networks import Network
 from onthedot.networks.base import (
+    CLOCK_SLACK,
     Account,
     Adapter,
     AuthRevoked,
@@ -59,9 +60,6 @@ __all__ = ["MastodonAdapter"]
 # statuses in 3 hours, so ten pages reach back past any post made in the last 3 hours.
 FIND_PAGE_SIZE: Final = 40
 FIND_PAGES: Final = 10
-# The instance's clock and onthedot's may differ: a status counts as possibly ours if it was
-# made up to this long before its due time.
-CLOCK_SLACK: Final = dt.timedelta(seconds=60)
 POLL_FIRST: Final = dt.timedelta(seconds=1)
 POLL_MAX: Final = dt.timedelta(seconds=5)
 PROCESSING_LIMIT: Final = dt.timedelta(minutes=10)

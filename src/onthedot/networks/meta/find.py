@@ -11,17 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from onthedot.networks.base import CannotTell, Job, Published
+from onthedot.networks.base import CLOCK_SLACK, CannotTell, Job, Published
 from onthedot.networks.meta.caller import Caller
 from onthedot.networks.meta.graph import parse_time
 
-__all__ = ["CLOCK_SLACK", "Listing", "find_post", "looking_since"]
-
-# onthedot's and Meta's clocks may differ: a post counts as possibly ours from this long
-# before its due time.
-CLOCK_SLACK: Final = dt.timedelta(seconds=60)
+__all__ = ["Listing", "find_post", "looking_since"]
 
 
 @dataclass(frozen=True, slots=True)

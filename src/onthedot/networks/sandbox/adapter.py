@@ -26,6 +26,7 @@ import orjson
 from onthedot.clock import Clock, SystemClock
 from onthedot.networks import Network
 from onthedot.networks.base import (
+    CLOCK_SLACK,
     Adapter,
     AuthRevoked,
     CannotTell,
@@ -45,9 +46,6 @@ __all__ = ["SandboxAdapter"]
 
 FIND_PAGES: Final = 5
 FIND_PAGE_SIZE: Final = 100
-# onthedot and the sandbox may read different clocks: a post counts as possibly ours if it was
-# created up to this long before its due time, and a page proves absence only past that.
-CLOCK_SLACK: Final = dt.timedelta(seconds=60)
 
 # Failures that happen before the whole request has gone out: the sandbox cannot have acted.
 _NOT_SENT: Final = (

@@ -33,6 +33,7 @@ from onthedot.clock import Clock
 from onthedot.networks import Network
 from onthedot.networks._links import url_spans
 from onthedot.networks.base import (
+    CLOCK_SLACK,
     Account,
     Adapter,
     AuthRevoked,
@@ -56,9 +57,6 @@ __all__ = ["XAdapter"]
 
 FIND_PAGES: Final = 5
 FIND_PAGE_SIZE: Final = 100
-# onthedot's and X's clocks may differ: a post counts as possibly ours from this long before
-# its due time.
-CLOCK_SLACK: Final = dt.timedelta(seconds=60)
 _LINK: Final = "\x00"
 
 

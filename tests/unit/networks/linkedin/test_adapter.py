@@ -11,6 +11,7 @@ import pytest
 
 from onthedot.clock import FrozenClock
 from onthedot.networks.base import (
+    CLOCK_SLACK,
     AuthRevoked,
     CannotTell,
     Permanent,
@@ -19,7 +20,6 @@ from onthedot.networks.base import (
     Transient,
     Unsupported,
 )
-from onthedot.networks.linkedin.adapter import CLOCK_SLACK
 from onthedot.networks.linkedin.text import commentary
 from onthedot.sandbox.fakes.linkedin import FakePost, LinkedInFake
 from onthedot.sandbox.fakes.transport import LoseAnswers
