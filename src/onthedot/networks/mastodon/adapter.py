@@ -108,11 +108,10 @@ class MastodonAdapter(Adapter):
         account = job.account
         if self._clock.now() - _utc(job.due_at) >= KEY_MEMORY:
             # The instance may have forgotten the key of an earlier try by now, so a late try
-            # (a retry, an overdue post) looks for the item before making it again.
-            try:
-                found = await self.find(job, item, reply_to)
-            except CannotTell:
-                found = None
+            # (a retry, an overdue post) looks for the item before making it again. If the
+            # look cannot tell, neither can onthedot: the post becomes `unknown` for a person
+            # to settle, rather than risk a second copy.
+            found = await self.find(job, item, reply_to)
             if found is not None:
                 return found
         uploaded = prepared.items.get(item.position)

@@ -341,6 +341,21 @@ async def test_find_cannot_tell_past_its_pages(rig: Rig) -> None:
         await rig.adapter.find(job, job.items[0], None)
 
 
+async def test_a_late_try_that_cannot_look_does_not_post_blind(rig: Rig) -> None:
+    due = rig.clock.now()
+    account_id = rig.fake.accounts["alice"].id
+    for n in range(401):
+        status_id = rig.fake._id()
+        rig.fake.statuses[status_id] = Status(
+            status_id, account_id, f"busy {n}", due + n * S, None, "public", [], None
+        )
+    rig.clock.set(due + dt.timedelta(hours=1))  # past the instance's memory of the key
+    job = rig.job("lost in the crowd", due_at=due)
+    with pytest.raises(CannotTell):
+        await rig.adapter.commit(job, Prepared(), job.items[0], None)
+    assert not any(s.text == "lost in the crowd" for s in rig.fake.statuses.values())
+
+
 async def test_engagement_reads_the_status_counters(rig: Rig) -> None:
     (published,) = await publish(rig, "liked")
     status = rig.fake.statuses[published.network_id]
