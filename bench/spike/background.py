@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import queue_bench
-from bench.spike.report import percentile
 
 from onthedot.broadcaster import queries
+from onthedot.observability.lateness import percentile
 
 WARMUP = 3
 

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from onthedot.observability.lateness import summary
+
 NAMES = (
     "floor",
     "onthedot-sqlite",
@@ -47,32 +49,6 @@ PEER_FACTOR = 5.0  # onthedot's p99 must be at least this many times lower than 
 DRAIN_FACTOR = 1.2  # onthedot's drain within this many times the floor's
 SMALL_SPIKE = 2000  # the spike size of the "p99 under 1 s" target
 SMALL_SPIKE_P99_S = 1.0
-
-
-def percentile(ordered: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) of sorted values, interpolated linearly (numpy's
-    default)."""
-    if not ordered:
-        raise ValueError("no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"q must be within 0 and 100, not {q}")
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def summary(values: Iterable[float]) -> dict[str, float | None]:
-    """p50, p95, p99 and max; None each when there is nothing."""
-    ordered = sorted(values)
-    if not ordered:
-        return dict.fromkeys(("p50", "p95", "p99", "max"))
-    return {
-        "p50": percentile(ordered, 50),
-        "p95": percentile(ordered, 95),
-        "p99": percentile(ordered, 99),
-        "max": ordered[-1],
-    }
 
 
 def _utc(value: Any) -> dt.datetime:

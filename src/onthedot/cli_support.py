@@ -11,8 +11,9 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from onthedot.accounts import queries as accounts_queries
 from onthedot.accounts import service as accounts_service
-from onthedot.accounts.models import Membership, Role, Workspace
+from onthedot.accounts.models import Role, Workspace
 from onthedot.accounts.service import Member
 from onthedot.config import Settings
 from onthedot.console import fail
@@ -76,12 +77,7 @@ async def owner_of(session: AsyncSession, ref: str | None) -> Member:
         workspace = workspaces[0]
     else:
         workspace = await accounts_service.find_workspace(session, ref=ref)
-    owner = await session.scalar(
-        select(Membership)
-        .where(Membership.workspace_id == workspace.id, Membership.role == Role.OWNER)
-        .order_by(Membership.id)
-        .limit(1)
-    )
+    owner = await session.scalar(accounts_queries.first_owner(workspace_id=workspace.id))
     if owner is None:
         raise NotFound(f"workspace {workspace.id} has no owner")
     return Member(user_id=owner.user_id, workspace_id=workspace.id, role=Role.OWNER)

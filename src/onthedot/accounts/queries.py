@@ -41,3 +41,13 @@ def tokens_of(*, workspace_id: int, user_id: int | None) -> Select[ApiToken]:
     if user_id is not None:
         query = query.where(ApiToken.user_id == user_id)
     return query.order_by(ApiToken.id)
+
+
+def first_owner(*, workspace_id: int) -> Select[Membership]:
+    """The workspace's first owner: whom the command line acts as."""
+    return (
+        select(Membership)
+        .where(Membership.workspace_id == workspace_id, Membership.role == Role.OWNER)
+        .order_by(Membership.id)
+        .limit(1)
+    )

@@ -91,8 +91,8 @@ class Config:
     retry_deadline_s: float
     heartbeat_s: float
     prepare_concurrency: int = 64
-    # A post takes its call slot and commits `publishing` this long before its instant, then
-    # waits for the instant itself: the state write is off the due time's critical path.
+    # A post commits `publishing` this long before its instant, then waits for the instant
+    # itself: the state write is off the due time's critical path.
     arm_s: float = 0.25
 
     @classmethod
@@ -124,7 +124,6 @@ class Held:
     prepare: asyncio.Task[Prepared] | None = None
     lease_until: dt.datetime | None = None
     network: str = ""  # for metrics and logs; empty when the channel could not be read
-    armed: bool = False  # `publishing` is committed; waiting for the instant itself
 
     @property
     def order(self) -> tuple[dt.datetime, int, int]:
@@ -136,7 +135,8 @@ class Held:
 class Lane:
     queue: list[Held] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
-    current: Held | None = None
+    # Its post's `publishing` is committed and it waits for the instant (see `settle`).
+    armed: bool = False
 
 
 class Broadcaster:
@@ -476,9 +476,9 @@ class Broadcaster:
     async def _run_lane(self, channel_id: int, lane: Lane) -> None:
         try:
             while lane.queue:
-                held = lane.current = lane.queue.pop(0)
+                held = lane.queue.pop(0)
                 try:
-                    await self._publish(held)
+                    await self._publish(held, lane)
                 except Exception:
                     # A bug must not take the lane down: the post's lease runs out and it is
                     # recovered (and looked for on the network) like after a crash.
@@ -493,7 +493,7 @@ class Broadcaster:
 
     # --- publishing ---------------------------------------------------------------------
 
-    async def _publish(self, held: Held) -> None:
+    async def _publish(self, held: Held, lane: Lane) -> None:
         if self._stopping:
             await self._release(held)
             return
@@ -533,15 +533,16 @@ class Broadcaster:
         held.lease_until = held.fire_at + dt.timedelta(
             seconds=self.config.publish_timeout_s + self.config.lease_s
         )
+        # Armed ahead (`arm_s`): the call itself never goes before the instant, and the wait
+        # holds no call slot that a post already due could use.
+        if self._clock.now() < held.fire_at:
+            lane.armed = True
+            self._armed.set()
+            try:
+                await self._clock.sleep_until(held.fire_at)
+            finally:
+                lane.armed = False
         async with self._slots, self._network_slots[job.network]:
-            # Armed ahead (`arm_s`): the call itself never goes before the instant.
-            if self._clock.now() < held.fire_at:
-                held.armed = True
-                self._armed.set()
-                try:
-                    await self._clock.sleep_until(held.fire_at)
-                finally:
-                    held.armed = False
             lateness = (self._clock.now() - held.due_at).total_seconds()
             self._observe.publishing(held, lateness_s=lateness)
             with self._observe.in_flight():
@@ -894,7 +895,7 @@ class Broadcaster:
             busy = [
                 lane.task
                 for lane in self._lanes.values()
-                if lane.task is not None and not (lane.current and lane.current.armed)
+                if lane.task is not None and not lane.armed
             ]
             waiting = [*busy, *self._background]
             if waiting:
@@ -911,7 +912,7 @@ class Broadcaster:
             await self._writer.idle()
             await asyncio.sleep(0)
             if not self._background and not any(
-                ln.task and not (ln.current and ln.current.armed) for ln in self._lanes.values()
+                ln.task and not ln.armed for ln in self._lanes.values()
             ):
                 return
         raise RuntimeError("the broadcaster did not settle")

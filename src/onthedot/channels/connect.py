@@ -88,7 +88,7 @@ async def start(
         )
     except NetworkError as exc:
         raise _network_error(connector.network, exc) from None
-    await session.execute(delete(ConnectRequest).where(ConnectRequest.expires_at < now))
+    await session.execute(queries.expired_connect_requests(now=now))
     session.add(
         ConnectRequest(
             state=state,

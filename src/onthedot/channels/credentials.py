@@ -24,7 +24,13 @@ from onthedot.networks import Network
 from onthedot.networks.base import Account, Adapter, AuthRevoked, NetworkError, Unsupported
 from onthedot.networks.credentials import CredentialStore, Renew, expires_at
 
-__all__ = ["DbCredentialStore", "RefreshReport", "refresh_expiring", "run_refresher"]
+__all__ = [
+    "DbCredentialStore",
+    "RefreshReport",
+    "account_of",
+    "refresh_expiring",
+    "run_refresher",
+]
 
 log = logging.getLogger("onthedot.credentials")
 
@@ -130,17 +136,15 @@ async def refresh_expiring(
     store = store or DbCredentialStore(sessions, box)
     now = clock.now()
     async with sessions() as session:
-        ids = list(
-            await session.scalars(
+        accounts = [
+            account_of(channel, box)
+            for channel in await session.scalars(
                 queries.credentials_expiring(before=now + ahead, limit=REFRESH_BATCH)
             )
-        )
-    for channel_id in ids:
-        async with sessions() as session:
-            channel = await session.scalar(queries.channel_by_id(channel_id=channel_id))
-            if channel is None or channel.credentials is None:
-                continue
-            account = _account(channel, box)
+            if channel.credentials is not None
+        ]
+    for account in accounts:
+        channel_id = account.channel_id
         adapter = adapters.get(account.network)
         if adapter is None:
             continue
@@ -173,14 +177,15 @@ async def refresh_expiring(
     return report
 
 
-def _account(channel: Channel, box: CredentialBox) -> Account:
-    assert channel.credentials is not None
+def account_of(channel: Channel, box: CredentialBox | None) -> Account:
+    """The channel as an adapter sees it, its credentials opened (none without a key)."""
+    sealed = channel.credentials
     return Account(
         channel_id=channel.id,
         workspace_id=channel.workspace_id,
         network=Network(channel.network),
         handle=channel.handle,
-        credentials=box.open(channel.credentials),
+        credentials=box.open(sealed) if box is not None and sealed is not None else {},
     )
 
 

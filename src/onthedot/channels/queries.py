@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, select
+from sqlalchemy import Delete, Select, delete, select
 
-from onthedot.channels.models import Channel
+from onthedot.channels.models import Channel, ConnectRequest
 
 
 def channel_in_workspace(*, workspace_id: int, channel_id: int) -> Select[Channel]:
@@ -25,10 +25,10 @@ def channel_by_id(*, channel_id: int) -> Select[Channel]:
     return select(Channel).where(Channel.id == channel_id)
 
 
-def credentials_expiring(*, before: dt.datetime, limit: int) -> Select[int]:
+def credentials_expiring(*, before: dt.datetime, limit: int) -> Select[Channel]:
     """Channels whose tokens expire before `before`, soonest first: the refresher's work."""
     return (
-        select(Channel.id)
+        select(Channel)
         .where(Channel.credentials_expire_at < before)
         .order_by(Channel.credentials_expire_at)
         .limit(limit)
@@ -42,3 +42,8 @@ def channel_of_account(*, workspace_id: int, network: str, account_id: str) -> S
         Channel.network == network,
         Channel.account_id == account_id,
     )
+
+
+def expired_connect_requests(*, now: dt.datetime) -> Delete:
+    """OAuth connections nobody finished in time (the expires_at index)."""
+    return delete(ConnectRequest).where(ConnectRequest.expires_at < now)

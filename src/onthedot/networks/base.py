@@ -19,6 +19,7 @@ Messages are shown to users as they are: they say what happened and what to do.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from abc import ABC, abstractmethod
@@ -30,12 +31,30 @@ from typing import Any, Final
 from onthedot.networks import Network
 
 
+def utc(instant: dt.datetime) -> dt.datetime:
+    """An instant in UTC; the broadcaster's times are UTC, so a naive one is read as UTC,
+    never as this host's local time."""
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(dt.UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class MediaFile:
     path: Path
     content_type: str
     size: int
     filename: str
+
+    async def read(self) -> bytes:
+        """The file's bytes, read off the event loop; a file gone from disk fails the post."""
+        try:
+            return await asyncio.to_thread(self.path.read_bytes)
+        except OSError as exc:
+            raise Permanent(
+                f"onthedot cannot read the media file {self.filename} "
+                f"({exc.strerror or exc}); attach the file to the post again"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +105,11 @@ class Job:
         """Stable across retries and broadcasters, distinct per post, channel and item."""
         seed = f"onthedot:{self.post_id}:{self.channel_id}:{item.position}"
         return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    @property
+    def search_from(self) -> dt.datetime:
+        """Where a search for this post after a lost answer starts (see `CLOCK_SLACK`)."""
+        return utc(self.due_at) - CLOCK_SLACK
 
     @property
     def account(self) -> Account:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 import typer
-from sqlalchemy import Index, func, inspect, select, text
+from sqlalchemy import Index, Select, func, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +29,8 @@ from onthedot.config import Settings
 from onthedot.db.engine import create_engine, normalise_url, safe_url
 from onthedot.db.models import Base
 from onthedot.observability import query_guard
+from onthedot.observability.health import HEALTH_QUERIES, last_live_heartbeat, last_stop
+from onthedot.observability.metrics import METRICS_QUERIES, STALE_BEATS
 from onthedot.posts.models import Broadcaster
 
 __all__ = ["Check", "Level", "diagnose", "doctor"]
@@ -38,7 +40,6 @@ __all__ = ["Check", "Level", "diagnose", "doctor"]
 SKEW_WARN_S: Final = 0.1
 SKEW_FAIL_S: Final = 1.0
 # A broadcaster that missed this many heartbeats is taken for dead (as the broadcasters do).
-MISSED_BEATS: Final = 5
 UPGRADE: Final = "run `onthedot db upgrade`"
 
 
@@ -153,10 +154,12 @@ def _plan_fix(
 def _named_queries() -> dict[str, Any]:
     """Every named query a process runs over and over: the critical paths', and those behind
     /metrics and /readyz, which a scraper calls every few seconds."""
-    from onthedot.observability.health import HEALTH_QUERIES
-    from onthedot.observability.metrics import METRICS_QUERIES
-
-    return {**query_guard.CRITICAL_QUERIES, **METRICS_QUERIES, **HEALTH_QUERIES}
+    return {
+        **query_guard.CRITICAL_QUERIES,
+        **METRICS_QUERIES,
+        **HEALTH_QUERIES,
+        **DOCTOR_QUERIES,
+    }
 
 
 async def check_query_plans(engine: AsyncEngine, *, behind: bool) -> list[Check]:
@@ -245,19 +248,32 @@ async def check_clock(engine: AsyncEngine, *, clock: Clock) -> Check:
 # --- broadcasters ---------------------------------------------------------------------------
 
 
-def _alive_since(stale_before: dt.datetime) -> Any:
+def alive_since(*, stale_before: dt.datetime) -> Select[int, dt.datetime]:
     """Broadcasters heartbeating since `stale_before` (the (stopped_at, heartbeat_at) index)."""
     return select(func.count(), func.max(Broadcaster.heartbeat_at)).where(
         Broadcaster.stopped_at.is_(None), Broadcaster.heartbeat_at >= stale_before
     )
 
 
+_AT: Final = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
+# Checked by the query-plan guard, like the queries behind /metrics and /readyz.
+DOCTOR_QUERIES: Final[Mapping[str, Callable[[], Any]]] = {
+    "doctor.alive_since": lambda: alive_since(
+        stale_before=dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    ),
+}
+
+
 async def check_broadcasters(engine: AsyncEngine, *, clock: Clock, heartbeat_s: float) -> Check:
     now = clock.now()
-    window = MISSED_BEATS * heartbeat_s
+    window = STALE_BEATS * heartbeat_s
     async with engine.connect() as conn:
-        alive, latest = (await conn.execute(_alive_since(now - dt.timedelta(seconds=window)))).one()
-        last = (await conn.execute(select(func.max(Broadcaster.heartbeat_at)))).scalar_one()
+        alive, latest = (
+            await conn.execute(alive_since(stale_before=now - dt.timedelta(seconds=window)))
+        ).one()
+        # A broadcaster that died without saying so keeps its last heartbeat.
+        last = (await conn.execute(last_live_heartbeat())).scalar_one()
+        stopped = None if last is not None else (await conn.execute(last_stop())).scalar_one()
     if alive:
         assert isinstance(latest, dt.datetime)
         ago = (now - latest).total_seconds()
@@ -267,7 +283,9 @@ async def check_broadcasters(engine: AsyncEngine, *, clock: Clock, heartbeat_s: 
             f"{alive} running (latest heartbeat {max(ago, 0.0):.1f} s ago)",
             details={"alive": alive},
         )
-    if last is None:
+    if last is None and stopped is not None:
+        seen = f"the last one stopped at {stopped:%Y-%m-%d %H:%M:%S} UTC"
+    elif last is None:
         seen = "none has ever started"
     else:
         ago = (now - last).total_seconds()

@@ -113,6 +113,17 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def summary(values: Iterable[float]) -> dict[str, float | None]:
+    """p50, p95, p99 and max of `values`; None each when there are none. The sandbox and the
+    benchmarks summarise with this too, so every lateness figure is computed one way."""
+    ordered = sorted(values)
+    stats: dict[str, float | None] = dict.fromkeys([*(k for k, _ in PERCENTILES), "max"])
+    if ordered:
+        stats.update({k: percentile(ordered, q) for k, q in PERCENTILES})
+        stats["max"] = ordered[-1]
+    return stats
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One post due in the minute."""
@@ -158,12 +169,7 @@ def summary_of(rows: Iterable[Row]) -> Summary:
             # Everything short of an outcome (queued, held, claimed, publishing, waiting to
             # retry) has not gone out yet.
             counts[_BY_STATUS.get(row.status, NOT_YET_SENT)] += 1
-    lateness.sort()
-    stats: dict[str, float | None] = dict.fromkeys([*(k for k, _ in PERCENTILES), "max"])
-    if lateness:
-        stats.update({k: percentile(lateness, q) for k, q in PERCENTILES})
-        stats["max"] = lateness[-1]
-    return Summary(posts, buckets, counts, stats)
+    return Summary(posts, buckets, counts, summary(lateness))
 
 
 # --- the minute asked about ------------------------------------------------------------------

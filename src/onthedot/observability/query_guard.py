@@ -141,6 +141,10 @@ CRITICAL_QUERIES: Mapping[str, Callable[[], Query]] = {
     "channels.of_account": lambda: channels_queries.channel_of_account(
         workspace_id=1, network="mastodon", account_id="109"
     ),
+    "channels.expired_connect_requests": lambda: channels_queries.expired_connect_requests(
+        now=_NOW
+    ),
+    "accounts.first_owner": lambda: accounts_queries.first_owner(workspace_id=1),
     "channels.credentials_expiring": lambda: channels_queries.credentials_expiring(
         before=_NOW, limit=100
     ),

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onthedot.accounts.service import Member
 from onthedot.channels import queries as channel_queries
+from onthedot.channels.credentials import account_of
 from onthedot.crypto import CredentialBox
 from onthedot.errors import Conflict
-from onthedot.networks import Network
-from onthedot.networks.base import Account, Engagement, NetworkError
+from onthedot.networks.base import Engagement, NetworkError
 from onthedot.networks.runtime import Networks
 from onthedot.posts import service
 
@@ -46,16 +46,8 @@ async def fetch(
         raise Conflict(f"post {post_id} has not been published yet; it has no engagement")
     channel = await session.scalar(channel_queries.channel_by_id(channel_id=post.channel_id))
     assert channel is not None  # a post's channel is deleted with it
-    credentials = box.open(channel.credentials) if box is not None and channel.credentials else {}
-    network = Network(channel.network)
-    account = Account(
-        channel_id=channel.id,
-        workspace_id=channel.workspace_id,
-        network=network,
-        handle=channel.handle,
-        credentials=credentials,
-    )
-    adapter = networks.adapter(network)
+    account = account_of(channel, box)
+    adapter = networks.adapter(account.network)
     out = []
     for item in sorted(published, key=lambda i: i.position):
         assert item.network_id is not None

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onthedot.accounts import service as accounts_service
-from onthedot.config import Settings
+from onthedot.cli_support import run_unit
 from onthedot.console import fail
-from onthedot.db.engine import create_engine, create_sessionmaker, safe_url
-from onthedot.errors import InvalidInput, OnTheDotError, UnknownTimezone
+from onthedot.errors import InvalidInput, UnknownTimezone
 from onthedot.observability import lateness
 from onthedot.reports import service
 
@@ -68,30 +67,14 @@ def lateness_command(
         raise typer.BadParameter(str(exc), param_hint="'--tz'") from None
     except InvalidInput as exc:
         raise typer.BadParameter(str(exc), param_hint="'--due'") from None
-    settings = Settings()
 
-    async def read() -> lateness.LatenessReport:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                workspace_id = None
-                if workspace is not None:
-                    found = await accounts_service.find_workspace(session, ref=workspace)
-                    workspace_id = found.id
-                return await service.lateness_report(
-                    session, minute=minute, workspace_id=workspace_id
-                )
-        finally:
-            await engine.dispose()
+    async def read(session: AsyncSession) -> lateness.LatenessReport:
+        workspace_id = None
+        if workspace is not None:
+            workspace_id = (await accounts_service.find_workspace(session, ref=workspace)).id
+        return await service.lateness_report(session, minute=minute, workspace_id=workspace_id)
 
-    try:
-        report = asyncio.run(read())
-    except OnTheDotError as exc:
-        raise fail(exc.detail) from None
-    except OSError as exc:
-        raise fail(
-            f"cannot reach the database ({safe_url(settings.database_url)}): {exc}"
-        ) from None
+    report = run_unit(read)
     if png is not None:
         try:
             png.write_bytes(lateness.chart_png(report))

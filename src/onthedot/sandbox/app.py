@@ -18,13 +18,12 @@ import datetime as dt
 import math
 import random
 import secrets
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import numpy as np
 import orjson
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -34,6 +33,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from onthedot.clock import Clock, SystemClock
+from onthedot.observability.lateness import summary
 from onthedot.sandbox.config import SandboxConfig, describe_errors, sample_latency_s
 
 __all__ = ["Sandbox", "create_sandbox_app"]
@@ -61,15 +61,6 @@ def _base36(n: int) -> str:
         out = _DIGITS[digit] + out
         if n == 0:
             return out
-
-
-def lateness_summary(values: Iterable[float]) -> dict[str, float | None]:
-    """p50, p95, p99 (linear interpolation, numpy's default) and max; None when empty."""
-    ordered = sorted(values)
-    if not ordered:
-        return dict.fromkeys(("p50", "p95", "p99", "max"))
-    p50, p95, p99 = (float(v) for v in np.percentile(ordered, [50, 95, 99]))
-    return {"p50": p50, "p95": p95, "p99": p99, "max": ordered[-1]}
 
 
 @dataclass(slots=True)
@@ -537,7 +528,7 @@ class Sandbox:
         return _json({"requests": chosen, "next": following})
 
     def stats(self) -> dict[str, Any]:
-        lateness = lateness_summary(self._lateness)
+        lateness = summary(self._lateness)
         return {
             "requests": len(self.records),
             "created": self._created,

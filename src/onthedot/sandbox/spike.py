@@ -61,9 +61,9 @@ from onthedot.crypto import generate_key
 from onthedot.db import migrate
 from onthedot.db.engine import create_engine, create_sessionmaker
 from onthedot.networks import Network
+from onthedot.observability.lateness import summary
 from onthedot.posts.models import Broadcaster as BroadcasterRow
 from onthedot.posts.models import Post, PostItem, PostStatus, PublishAttempt
-from onthedot.sandbox.app import lateness_summary
 
 __all__ = [
     "CLOCK",
@@ -665,7 +665,7 @@ def analyse(records: Iterable[Mapping[str, Any]], post_ids: Iterable[int]) -> di
                 early += 1
             if ref not in first:
                 first[ref] = (arrived - due).total_seconds()
-    lateness = lateness_summary(first.values())
+    lateness = summary(first.values())
     return {
         "requests": requests,
         "answers": dict(answers),

@@ -19,6 +19,7 @@ from onthedot.crypto import CredentialBox
 from onthedot.db.engine import create_engine
 from onthedot.networks import Network
 from onthedot.networks.base import Permanent, RateLimited, Transient
+from onthedot.observability.doctor import DOCTOR_QUERIES
 from onthedot.observability.health import HEALTH_QUERIES
 from onthedot.observability.metrics import (
     METRICS_QUERIES,
@@ -55,7 +56,7 @@ async def test_every_metrics_and_health_query_uses_an_index(engine: AsyncEngine)
     async with engine.connect() as conn:
         findings = [
             finding
-            for name, build in {**METRICS_QUERIES, **HEALTH_QUERIES}.items()
+            for name, build in {**METRICS_QUERIES, **HEALTH_QUERIES, **DOCTOR_QUERIES}.items()
             for finding in await explain(conn, name, build())
         ]
     assert findings == [], "\n\n".join(map(str, findings))

@@ -10,6 +10,8 @@ import pytest
 from bench.spike import report
 from bench.spike.report import Counted, Result
 
+from onthedot.observability.lateness import percentile
+
 T = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 
 
@@ -42,14 +44,14 @@ def result(name: str, lateness: list[float], **kw: int) -> Result:
 @pytest.mark.parametrize("q", [0, 1, 50, 95, 99, 100])
 @pytest.mark.parametrize("values", [[3.0], [1.0, 2.0], [0.5, 0.1, 7.0, 2.2, 9.9, 1.0, 4.4]])
 def test_percentile_matches_numpys_linear_interpolation(values: list[float], q: float) -> None:
-    assert report.percentile(sorted(values), q) == pytest.approx(float(np.percentile(values, q)))
+    assert percentile(sorted(values), q) == pytest.approx(float(np.percentile(values, q)))
 
 
 def test_percentile_refuses_nothing_and_out_of_range() -> None:
     with pytest.raises(ValueError):
-        report.percentile([], 50)
+        percentile([], 50)
     with pytest.raises(ValueError):
-        report.percentile([1.0], 101)
+        percentile([1.0], 101)
 
 
 def test_summary_of_nothing_is_none() -> None:
@@ -117,7 +119,7 @@ def test_ratios_against_the_floor_and_onthedot_sqlite() -> None:
     q = report.ratios(results[3], results)
     assert q["drain_vs_floor"] == pytest.approx(10.0)
     assert q["drain_vs_onthedot"] == pytest.approx(5.0)  # SQLite is the reference
-    assert q["p99_vs_floor"] == pytest.approx(report.percentile([10.0, 20.0], 99) / 1.99)
+    assert q["p99_vs_floor"] == pytest.approx(percentile([10.0, 20.0], 99) / 1.99)
 
 
 def test_targets() -> None:

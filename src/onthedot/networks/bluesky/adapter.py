@@ -320,7 +320,10 @@ class BlueskyAdapter(Adapter):
                 status=response.status_code,
                 maybe_sent=True,
             )
-        self._refs[str(parsed)] = (cid, root or {"uri": str(parsed), "cid": cid})
+        if item is not job.items[-1]:
+            # Only a thread's next item needs it; a broadcaster's memory must not grow with
+            # every post it ever sent. It is taken (popped) when the reply is made.
+            self._refs[str(parsed)] = (cid, root or {"uri": str(parsed), "cid": cid})
         return Published(
             network_id=str(parsed),
             url=post_url(parsed),
@@ -334,7 +337,7 @@ class BlueskyAdapter(Adapter):
         """Strong refs to the thread's root and to `parent`: remembered from publishing the
         parent, or read back from the PDS (after a restart)."""
         uri = parent.network_id
-        known = self._refs.get(uri)
+        known = self._refs.pop(uri, None)
         if known is None:
             parsed = AtUri.parse(uri)
             found = await self._get(session, parsed.did, parsed.rkey) if parsed else None
@@ -345,7 +348,7 @@ class BlueskyAdapter(Adapter):
                     code="ParentNotFound",
                 )
             uri = found[0].network_id
-            known = self._refs[uri]
+            known = self._refs.pop(uri)
         cid, root = known
         return root, {"uri": uri, "cid": cid}
 

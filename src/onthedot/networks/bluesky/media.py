@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html.parser
 from typing import Any, Final
@@ -44,16 +43,6 @@ JOB_FAILED: Final = "JOB_STATE_FAILED"
 _TEXT_MAX: Final = {"title": 300, "description": 1000}
 
 
-async def _read(media: MediaFile) -> bytes:
-    try:
-        return await asyncio.to_thread(media.path.read_bytes)
-    except OSError as exc:
-        raise Permanent(
-            f"onthedot cannot read the media file {media.filename} ({exc.strerror or exc}); "
-            "attach the file to the post again"
-        ) from None
-
-
 async def _upload_blob(session: Session, data: bytes, mime: str, name: str) -> dict[str, Any]:
     response = await session.call(
         "POST",
@@ -75,7 +64,7 @@ async def _upload_blob(session: Session, data: bytes, mime: str, name: str) -> d
 async def embed_images(session: Session, media: tuple[MediaFile, ...]) -> dict[str, Any]:
     images = []
     for file in media:
-        data = await _read(file)
+        data = await file.read()
         blob = await _upload_blob(session, data, file.content_type, file.filename)
         # The post model carries no alt text yet: the lexicon requires the field, empty is
         # allowed.
@@ -90,7 +79,7 @@ async def embed_images(session: Session, media: tuple[MediaFile, ...]) -> dict[s
 async def embed_video(
     session: Session, media: MediaFile, *, video_service: str, clock: Clock
 ) -> dict[str, Any]:
-    data = await _read(media)
+    data = await media.read()
     token = await _service_token(session, clock)
     name = media.filename
     try:

@@ -16,7 +16,6 @@ The Page token does not expire (see `meta.login`); a refused token means reconne
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -36,7 +35,7 @@ from onthedot.networks.base import (
 )
 from onthedot.networks.meta.adapter import GraphAdapter
 from onthedot.networks.meta.caller import Caller, required_id
-from onthedot.networks.meta.find import Listing, find_post, looking_since
+from onthedot.networks.meta.find import Listing, find_post
 from onthedot.networks.meta.insights import optional_insight
 from onthedot.networks.meta.publishing import permalink, published_id
 
@@ -122,7 +121,7 @@ class FacebookAdapter(GraphAdapter):
                 page_size=PAGE_SIZE,
             ),
             text=item.text,
-            since=looking_since(job),
+            since=job.search_from,
             too_many=f"{self._name(job.handle)} has published more since the due time than "
             "onthedot looks through; check the Page on Facebook",
         )
@@ -154,7 +153,7 @@ class FacebookAdapter(GraphAdapter):
 
 
 async def _upload_photo(caller: Caller, media: MediaFile) -> str:
-    data = await _read(media)
+    data = await media.read()
     body = await caller.post(
         f"{_page(caller.creds)}/photos",
         doing=f"uploading {media.filename}",
@@ -174,7 +173,7 @@ async def _upload_video(caller: Caller, media: MediaFile) -> dict[str, str]:
     """Start and transfer a resumable upload; `finish` (which publishes) waits for commit."""
     path = f"{_page(caller.creds)}/videos"
     doing = f"uploading {media.filename}"
-    data = await _read(media)
+    data = await media.read()
     started = await caller.post(
         path, doing=doing, data={"upload_phase": "start", "file_size": str(len(data))}
     )
@@ -203,16 +202,6 @@ async def _upload_video(caller: Caller, media: MediaFile) -> dict[str, str]:
             )
         start, end = next_start, int(moved.get("end_offset", next_start))
     return {"session": session, "video_id": video_id}
-
-
-async def _read(media: MediaFile) -> bytes:
-    try:
-        return await asyncio.to_thread(media.path.read_bytes)
-    except OSError as exc:
-        raise Permanent(
-            f"onthedot cannot read the media file {media.filename} ({exc.strerror or exc}); "
-            "attach the file to the post again"
-        ) from None
 
 
 def _summary(edge: Any) -> int | None:

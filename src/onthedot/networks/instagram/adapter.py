@@ -38,7 +38,7 @@ from onthedot.networks.base import (
 from onthedot.networks.meta.adapter import GraphAdapter
 from onthedot.networks.meta.caller import Caller, required_id
 from onthedot.networks.meta.containers import Containers
-from onthedot.networks.meta.find import Listing, find_post, looking_since
+from onthedot.networks.meta.find import Listing, find_post
 from onthedot.networks.meta.graph import Graph
 from onthedot.networks.meta.insights import optional_insight
 from onthedot.networks.meta.publishing import MEDIA_URL_LIFETIME, MediaUrl, check_quota
@@ -117,7 +117,7 @@ class InstagramAdapter(GraphAdapter):
                 newest_first=True,
             ),
             text=item.text,
-            since=looking_since(job),
+            since=job.search_from,
             too_many=f"{name} has published more on Instagram since the due time than onthedot "
             f"looks through; check {name}'s profile",
         )

@@ -24,7 +24,6 @@ import httpx
 from onthedot.clock import Clock
 from onthedot.networks import Network
 from onthedot.networks.base import (
-    CLOCK_SLACK,
     Account,
     Adapter,
     AuthRevoked,
@@ -68,10 +67,6 @@ def _instant(millis: Any) -> dt.datetime | None:
     if not isinstance(millis, int | float) or isinstance(millis, bool):
         return None
     return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
-
-
-def _utc(instant: dt.datetime) -> dt.datetime:
-    return instant.replace(tzinfo=dt.UTC) if instant.tzinfo is None else instant
 
 
 class LinkedInAdapter(Adapter):
@@ -192,7 +187,7 @@ class LinkedInAdapter(Adapter):
         pages reach back before it could have been made."""
         who = _who(job.account)
         wanted = {commentary(item.text), item.text}
-        earliest = _utc(job.due_at) - CLOCK_SLACK
+        earliest = job.search_from
         for page in range(FIND_PAGES):
             # posts-api, "Find Posts by Authors": q=author, sortBy=CREATED, paged by start.
             response = await self._api.call(

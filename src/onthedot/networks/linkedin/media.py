@@ -11,7 +11,6 @@ and keep its ETag; finalizeUpload with the ETags in order; then the same statuse
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Final
@@ -40,7 +39,7 @@ class MediaUploader:
         """The URNs of `media`, uploaded and processed, in order."""
         urns: list[str] = []
         for file in media:
-            data = await _read(file)
+            data = await file.read()
             if file.content_type.startswith("video/"):
                 urn = await self._video(owner, token, file, data)
                 await self._until_available("videos", urn, token, file)
@@ -160,13 +159,3 @@ class MediaUploader:
 def _value(response: httpx.Response) -> dict[str, Any]:
     value = json_body(response).get("value")
     return value if isinstance(value, dict) else {}
-
-
-async def _read(file: MediaFile) -> bytes:
-    try:
-        return await asyncio.to_thread(file.path.read_bytes)
-    except OSError as exc:
-        raise Permanent(
-            f"onthedot cannot read the media file {file.filename} ({exc.strerror or exc}); "
-            "attach the file to the post again"
-        ) from None

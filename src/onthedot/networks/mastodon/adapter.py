@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
@@ -26,7 +25,6 @@ import httpx
 
 from onthedot.networks import Network
 from onthedot.networks.base import (
-    CLOCK_SLACK,
     Account,
     Adapter,
     AuthRevoked,
@@ -41,6 +39,7 @@ from onthedot.networks.base import (
     Prepared,
     Published,
     Transient,
+    utc,
 )
 from onthedot.networks.credentials import TokenKeeper
 from onthedot.networks.http import json_body, parse_instant
@@ -66,13 +65,6 @@ PROCESSING_LIMIT: Final = dt.timedelta(minutes=10)
 # methods/statuses#create: "Idempotency keys are stored for up to 1 hour"; less a margin for
 # the instance's clock.
 KEY_MEMORY: Final = dt.timedelta(minutes=55)
-
-
-def _utc(instant: dt.datetime) -> dt.datetime:
-    # The broadcaster's times are UTC; a naive one must not be read as local time.
-    if instant.tzinfo is None:
-        return instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(dt.UTC)
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -106,7 +98,7 @@ class MastodonAdapter(Adapter):
         self, job: Job, prepared: Prepared, item: Item, reply_to: Published | None
     ) -> Published:
         account = job.account
-        if self._clock.now() - _utc(job.due_at) >= KEY_MEMORY:
+        if self._clock.now() - utc(job.due_at) >= KEY_MEMORY:
             # The instance may have forgotten the key of an earlier try by now, so a late try
             # (a retry, an overdue post) looks for the item before making it again. If the
             # look cannot tell, neither can onthedot: the post becomes `unknown` for a person
@@ -144,7 +136,7 @@ class MastodonAdapter(Adapter):
         account = job.account
         account_id = await self._account_id(account)
         parent = reply_to.network_id if reply_to is not None else None
-        earliest = _utc(job.due_at) - CLOCK_SLACK
+        earliest = job.search_from
         max_id: str | None = None
         for _ in range(FIND_PAGES):
             params: dict[str, Any] = {"limit": FIND_PAGE_SIZE, "exclude_reblogs": "true"}
@@ -282,13 +274,7 @@ class MastodonAdapter(Adapter):
         return account_id
 
     async def _upload(self, account: Account, media: MediaFile) -> str:
-        try:
-            data = await asyncio.to_thread(media.path.read_bytes)
-        except OSError as exc:
-            raise Permanent(
-                f"onthedot cannot read the media file {media.filename} "
-                f"({exc.strerror or exc}); attach the file to the post again"
-            ) from None
+        data = await media.read()
         # methods/media#v2: `description` is the alt text. MediaFile carries none yet.
         alt = getattr(media, "alt_text", None)
         response = await self._call(

@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from onthedot.networks.base import CLOCK_SLACK, CannotTell, Job, Published
+from onthedot.networks.base import CannotTell, Published
 from onthedot.networks.meta.caller import Caller
 from onthedot.networks.meta.graph import parse_time
 
-__all__ = ["Listing", "find_post", "looking_since"]
+__all__ = ["Listing", "find_post"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +32,6 @@ class Listing:
     extra: tuple[str, ...] = ()
     # The edge lists newest first: a post older than the window ends the search.
     newest_first: bool = False
-
-
-def looking_since(job: Job) -> dt.datetime:
-    return job.due_at.astimezone(dt.UTC) - CLOCK_SLACK
 
 
 async def find_post(

@@ -26,7 +26,6 @@ import orjson
 from onthedot.clock import Clock, SystemClock
 from onthedot.networks import Network
 from onthedot.networks.base import (
-    CLOCK_SLACK,
     Adapter,
     AuthRevoked,
     CannotTell,
@@ -40,6 +39,7 @@ from onthedot.networks.base import (
     RateInfo,
     RateLimited,
     Transient,
+    utc,
 )
 
 __all__ = ["SandboxAdapter"]
@@ -60,17 +60,11 @@ _MAYBE_PUBLISHED: Final = (
 )
 
 
-def _utc(instant: dt.datetime) -> dt.datetime:
-    if instant.tzinfo is None:  # the broadcaster's times are UTC
-        return instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(dt.UTC)
-
-
 def _parse_time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return _utc(dt.datetime.fromisoformat(value))
+        return utc(dt.datetime.fromisoformat(value))
     except ValueError:
         return None
 
@@ -314,13 +308,7 @@ class SandboxAdapter(Adapter):
     async def _upload(self, job: Job, account: str, item: Item) -> list[str]:
         ids: list[str] = []
         for media in item.media:
-            try:
-                data = await asyncio.to_thread(media.path.read_bytes)
-            except OSError as exc:
-                raise Permanent(
-                    f"onthedot cannot read the media file {media.filename} "
-                    f"({exc.strerror or exc}); attach the file to the post again"
-                ) from None
+            data = await media.read()
             # An upload publishes nothing: failing or repeating one is always safe.
             response = await self._send(
                 "POST",
@@ -361,7 +349,7 @@ class SandboxAdapter(Adapter):
             "text": item.text,
             "reply_to": reply_to.network_id if reply_to is not None else None,
             "media_ids": media_ids,
-            "due_at": _utc(job.due_at).isoformat(),
+            "due_at": utc(job.due_at).isoformat(),
         }
         headers = {
             **self._auth(job),
@@ -407,7 +395,7 @@ class SandboxAdapter(Adapter):
         """Page back through the account's posts until the post turns up, or the pages reach
         back before it could have been made (then it provably is not there)."""
         parent = reply_to.network_id if reply_to is not None else None
-        earliest = _utc(job.due_at) - CLOCK_SLACK
+        earliest = job.search_from
         before: str | None = None
         for _ in range(FIND_PAGES):
             params: dict[str, Any] = {"limit": FIND_PAGE_SIZE}
@@ -481,7 +469,7 @@ class SandboxAdapter(Adapter):
             if at is not None:
                 return at
             try:
-                return _utc(email.utils.parsedate_to_datetime(retry_after))
+                return utc(email.utils.parsedate_to_datetime(retry_after))
             except (TypeError, ValueError):
                 pass
         return self._after_seconds(response.headers.get("ratelimit-reset"))

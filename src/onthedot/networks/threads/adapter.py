@@ -42,7 +42,7 @@ from onthedot.networks.meta.adapter import GraphAdapter
 from onthedot.networks.meta.caller import Caller
 from onthedot.networks.meta.containers import Containers
 from onthedot.networks.meta.errors import TokenExpired
-from onthedot.networks.meta.find import Listing, find_post, looking_since
+from onthedot.networks.meta.find import Listing, find_post
 from onthedot.networks.meta.graph import Graph
 from onthedot.networks.meta.insights import values_of
 from onthedot.networks.meta.publishing import MEDIA_URL_LIFETIME, MediaUrl, check_quota
@@ -136,7 +136,7 @@ class ThreadsAdapter(GraphAdapter):
                     extra=("replied_to",),
                 ),
                 text=item.text,
-                since=looking_since(job),
+                since=job.search_from,
                 too_many=f"{name} has published more threads since the due time than onthedot "
                 f"looks through; check {name}'s profile on Threads",
                 belongs=belongs,

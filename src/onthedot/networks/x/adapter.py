@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import unicodedata
 from collections.abc import Mapping
@@ -33,7 +32,6 @@ from onthedot.clock import Clock
 from onthedot.networks import Network
 from onthedot.networks._links import url_spans
 from onthedot.networks.base import (
-    CLOCK_SLACK,
     Account,
     Adapter,
     AuthRevoked,
@@ -58,10 +56,6 @@ __all__ = ["XAdapter"]
 FIND_PAGES: Final = 5
 FIND_PAGE_SIZE: Final = 100
 _LINK: Final = "\x00"
-
-
-def _utc(instant: dt.datetime) -> dt.datetime:
-    return instant.replace(tzinfo=dt.UTC) if instant.tzinfo is None else instant.astimezone(dt.UTC)
 
 
 def comparable(text: str) -> str:
@@ -201,7 +195,7 @@ class XAdapter(Adapter):
         user_id = await self._user_id(account)
         target = comparable(item.text)
         parent = reply_to.network_id if reply_to is not None else None
-        earliest = _utc(job.due_at) - CLOCK_SLACK
+        earliest = job.search_from
         params: dict[str, Any] = {
             "start_time": earliest.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "max_results": FIND_PAGE_SIZE,

@@ -19,7 +19,6 @@ The waiting is done on the injected clock, so preparation sleeps and tests advan
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -70,13 +69,7 @@ class Uploader:
 
     async def upload(self, call: Call, handle: str, media: MediaFile) -> str:
         """Upload one file and wait until X can post it; its media id."""
-        try:
-            content = await asyncio.to_thread(media.path.read_bytes)
-        except OSError as exc:
-            raise Permanent(
-                f"onthedot cannot read the media file {media.filename} "
-                f"({exc.strerror or exc}); attach the file to the post again"
-            ) from None
+        content = await media.read()
         category = media_category(media)
         if category == "tweet_image":
             response = await call(
